@@ -1,0 +1,130 @@
+// Package mockcloud answers for AWS and Kubernetes when nothing real is there: the
+// outputs a registered resource would get and the results of the few invokes the
+// toolkit's programs make. Unit tests (through pulumi.WithMocks) and the offline plan
+// (through its in-process resource monitor) share it, so a program sees the same
+// mocked cloud in both.
+package mockcloud
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+)
+
+// Account and Region are the identity every mocked ARN uses.
+const (
+	Account = "123456789012"
+	Region  = "us-east-1"
+)
+
+// DefaultZones are the availability zones the mocked getAvailabilityZones returns
+// when the region is not one of ZonesByRegion.
+var DefaultZones = []string{"a", "b", "c", "d", "e", "f"}
+
+// ID is the physical ID a mocked resource gets: stable, derived from its name.
+func ID(name string) string { return name + "-id" }
+
+// Outputs returns the ID and outputs of a newly registered resource: its inputs
+// echoed back, plus the attributes AWS or Kubernetes would assign that the
+// toolkit reads (ARNs, IDs, names, kubeconfig, OIDC provider).
+func Outputs(typeToken, name string, inputs resource.PropertyMap) (string, resource.PropertyMap) {
+	out := inputs.Copy()
+	set := func(k string, v any) {
+		if _, ok := out[resource.PropertyKey(k)]; !ok {
+			out[resource.PropertyKey(k)] = resource.NewPropertyValue(v)
+		}
+	}
+	id := ID(name)
+	pkg, module, typ := splitToken(typeToken)
+	if pkg == "aws" {
+		set("arn", fmt.Sprintf("arn:aws:%s:%s:%s:%s/%s", strings.SplitN(module, "/", 2)[0], Region, Account, lowerFirst(typ), name))
+		set("id", id)
+	}
+	switch typeToken {
+	case "aws:ec2/vpc:Vpc":
+		set("defaultSecurityGroupId", name+"-sg")
+	case "aws:iam/role:Role":
+		set("name", name)
+		out["arn"] = resource.NewPropertyValue(fmt.Sprintf("arn:aws:iam::%s:role/%s", Account, name))
+	case "aws:iam/policy:Policy":
+		out["arn"] = resource.NewPropertyValue(fmt.Sprintf("arn:aws:iam::%s:policy/%s", Account, name))
+	case "aws:lb/loadBalancer:LoadBalancer":
+		set("dnsName", name+"-0123456789.elb."+Region+".amazonaws.com")
+		set("arnSuffix", "net/"+name+"/0123456789")
+	case "aws:lb/targetGroup:TargetGroup":
+		set("arnSuffix", "targetgroup/"+name+"/0123456789")
+	case "eks:index:Cluster":
+		clusterName := name
+		if v, ok := inputs["name"]; ok && v.IsString() {
+			clusterName = v.StringValue()
+		}
+		kubeconfig := Kubeconfig(clusterName)
+		var kc map[string]any
+		_ = json.Unmarshal([]byte(kubeconfig), &kc)
+		set("kubeconfig", kc)
+		set("kubeconfigJson", kubeconfig)
+		issuer := fmt.Sprintf("oidc.eks.%s.amazonaws.com/id/%s", Region, strings.ToUpper(strings.ReplaceAll(clusterName, "-", "")))
+		set("oidcIssuer", issuer)
+		set("oidcProviderUrl", issuer)
+		set("oidcProviderArn", fmt.Sprintf("arn:aws:iam::%s:oidc-provider/%s", Account, issuer))
+		set("clusterSecurityGroupId", clusterName+"-cluster-sg")
+		set("nodeSecurityGroupId", clusterName+"-node-sg")
+	}
+	return id, out
+}
+
+// Kubeconfig is the kubeconfig (as JSON) of a mocked cluster: it points at an
+// address that is never dialled.
+func Kubeconfig(clusterName string) string {
+	kc := map[string]any{
+		"apiVersion":      "v1",
+		"kind":            "Config",
+		"current-context": "aws",
+		"clusters": []any{map[string]any{"name": "kubernetes", "cluster": map[string]any{
+			"server": "https://" + clusterName + ".mock.eks.invalid", "certificate-authority-data": "bW9jaw=="}}},
+		"contexts": []any{map[string]any{"name": "aws", "context": map[string]any{"cluster": "kubernetes", "user": "aws"}}},
+		"users":    []any{map[string]any{"name": "aws", "user": map[string]any{"token": "mock"}}},
+	}
+	b, _ := json.Marshal(kc)
+	return string(b)
+}
+
+// Invoke answers a function call (data source) by its token. Unknown tokens get
+// an empty result, which is what most optional look-ups tolerate.
+func Invoke(token string, args resource.PropertyMap) resource.PropertyMap {
+	switch token {
+	case "aws:index/getAvailabilityZones:getAvailabilityZones":
+		region := Region
+		names := make([]any, 0, len(DefaultZones))
+		ids := make([]any, 0, len(DefaultZones))
+		for i, z := range DefaultZones {
+			names = append(names, region+z)
+			ids = append(ids, fmt.Sprintf("use1-az%d", i+1))
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"names": names, "zoneIds": ids, "id": region, "state": "available"})
+	case "aws:index/getRegion:getRegion":
+		return resource.NewPropertyMapFromMap(map[string]any{"name": Region, "id": Region, "region": Region})
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		return resource.NewPropertyMapFromMap(map[string]any{"accountId": Account, "arn": "arn:aws:iam::" + Account + ":user/mock", "userId": "MOCK", "id": Account})
+	case "aws:index/getPartition:getPartition":
+		return resource.NewPropertyMapFromMap(map[string]any{"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"})
+	}
+	return resource.PropertyMap{}
+}
+
+func splitToken(tok string) (pkg, module, typ string) {
+	parts := strings.SplitN(tok, ":", 3)
+	if len(parts) != 3 {
+		return tok, "", ""
+	}
+	return parts[0], parts[1], parts[2]
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
+}
