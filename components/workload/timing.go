@@ -1,0 +1,162 @@
+package workload
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/eksbalance/eksbalance/components/loadbalancer"
+	"github.com/eksbalance/eksbalance/internal/validation"
+)
+
+// Environment variables the template sets on the app container: the contract
+// with the serve package. All values are integer seconds except
+// EnvMaxConnRequests.
+const (
+	// EnvLBIdleTimeout is the load balancer's idle timeout.
+	EnvLBIdleTimeout = "EKSBALANCE_LB_IDLE_TIMEOUT"
+	// EnvIdleTimeout is the backend keepalive idle timeout; above the LB's.
+	EnvIdleTimeout = "EKSBALANCE_IDLE_TIMEOUT"
+	// EnvMaxConnAge recycles a connection after this age; 0 = off.
+	EnvMaxConnAge = "EKSBALANCE_MAX_CONN_AGE"
+	// EnvMaxConnRequests recycles a connection after this many requests; 0 = off.
+	EnvMaxConnRequests = "EKSBALANCE_MAX_CONN_REQUESTS"
+	// EnvShutdownDelay is how long the app keeps serving, readiness failing,
+	// after SIGTERM: 0 when a preStop hook has already waited, the preStop
+	// duration with PreStopInApp.
+	EnvShutdownDelay = "EKSBALANCE_SHUTDOWN_DELAY"
+	// EnvDrainTimeout is how long in-flight requests may take after the delay.
+	EnvDrainTimeout = "EKSBALANCE_DRAIN_TIMEOUT"
+)
+
+// EnvPrefix marks the variables reserved for the template.
+const EnvPrefix = "EKSBALANCE_"
+
+// Timing is the shutdown and connection timing of a workload: the load
+// balancer's derived numbers and the values the template chose from them.
+type Timing struct {
+	// LB are the load balancer's timings, from the loadbalancer package.
+	LB loadbalancer.Timings
+	// PreStop is the wait between the start of termination and draining.
+	PreStop time.Duration
+	// DrainTime is how long in-flight requests may take once draining starts.
+	DrainTime time.Duration
+	// TerminationGracePeriod is the pod's terminationGracePeriodSeconds.
+	TerminationGracePeriod time.Duration
+	// ShutdownDelay is the wait the app itself does after SIGTERM: 0 with a
+	// preStop hook, PreStop with PreStopInApp.
+	ShutdownDelay time.Duration
+	// BackendKeepAlive is the app's keepalive idle timeout.
+	BackendKeepAlive time.Duration
+	// MaxConnAge and MaxConnRequests recycle connections; 0 = off.
+	MaxConnAge      time.Duration
+	MaxConnRequests int
+}
+
+// Timing returns the workload's timing. Call it on defaulted Args.
+func (a Args) Timing() Timing {
+	lb, _ := a.lbTimings()
+	t := Timing{
+		LB:                     lb,
+		PreStop:                a.PreStop,
+		DrainTime:              a.DrainTime,
+		TerminationGracePeriod: a.TerminationGracePeriod,
+		BackendKeepAlive:       a.BackendKeepAlive,
+		MaxConnRequests:        a.MaxConnRequests,
+	}
+	if a.MaxConnAge != nil {
+		t.MaxConnAge = *a.MaxConnAge
+	}
+	if a.PreStopMode == PreStopInApp {
+		t.ShutdownDelay = a.PreStop
+	}
+	return t
+}
+
+// Env is the container environment that carries the timing to the app.
+func (t Timing) Env() map[string]string {
+	return map[string]string{
+		EnvLBIdleTimeout:   strconv.Itoa(secs(t.LB.IdleTimeout)),
+		EnvIdleTimeout:     strconv.Itoa(secs(t.BackendKeepAlive)),
+		EnvMaxConnAge:      strconv.Itoa(secs(t.MaxConnAge)),
+		EnvMaxConnRequests: strconv.Itoa(t.MaxConnRequests),
+		EnvShutdownDelay:   strconv.Itoa(secs(t.ShutdownDelay)),
+		EnvDrainTimeout:    strconv.Itoa(secs(t.DrainTime)),
+	}
+}
+
+// Check adds to v every broken link of the chain
+//
+//	LB stops sending < preStop < preStop + drain < grace
+//	drain <= deregistration delay <= grace
+//	LB idle timeout < backend keepalive
+//
+// each with the inequality and its numbers. deregField is the field path of
+// the load balancer's deregistration delay, for the message.
+func (t Timing) Check(v *validation.Errors, deregField string) {
+	for _, viol := range t.LB.ShutdownChain(t.PreStop, t.TerminationGracePeriod) {
+		field := "terminationGracePeriod"
+		value := t.TerminationGracePeriod
+		if viol.Upper.Name == "preStop" {
+			field, value = "preStop", t.PreStop
+		}
+		v.Add(field, fmtDur(value), "%s", viol.Error())
+	}
+	// Only worth saying when grace exceeds preStop: otherwise the shutdown
+	// chain already reported grace.
+	if t.TerminationGracePeriod > t.PreStop {
+		for _, viol := range loadbalancer.CheckChain(
+			loadbalancer.Bound{Name: "preStop + drain time", Value: t.PreStop + t.DrainTime,
+				Why: fmt.Sprintf("preStop %s + drain time %s", fmtDur(t.PreStop), fmtDur(t.DrainTime))},
+			loadbalancer.Bound{Name: "terminationGracePeriodSeconds", Value: t.TerminationGracePeriod},
+		) {
+			v.Add("terminationGracePeriod", fmtDur(t.TerminationGracePeriod), "%s", viol.Error())
+		}
+	}
+	dereg := loadbalancer.Bound{Name: t.LB.LoadBalancer + " deregistration delay", Value: t.LB.DeregistrationDelay}
+	if t.DrainTime > dereg.Value {
+		v.Add(deregField, fmtDur(dereg.Value),
+			"%s must be at least drain time %s: the load balancer would cut off requests still in flight",
+			dereg, fmtDur(t.DrainTime))
+	}
+	if dereg.Value > t.TerminationGracePeriod {
+		v.Add(deregField, fmtDur(dereg.Value),
+			"%s must not exceed terminationGracePeriodSeconds %s: the pod is killed by then, so the longer delay protects no request; to let requests run longer raise drainTime",
+			dereg, fmtDur(t.TerminationGracePeriod))
+	}
+	for _, viol := range t.LB.IdleChain(0, t.BackendKeepAlive) {
+		v.Add("backendKeepAlive", fmtDur(t.BackendKeepAlive), "%s", viol.Error())
+	}
+}
+
+// sortedEnv lists env in name order, so the rendered pod spec is stable.
+func sortedEnv(env map[string]string) []string {
+	names := make([]string, 0, len(env))
+	for k := range env {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// ceilSeconds rounds up to whole seconds: Kubernetes and AWS take integers,
+// and rounding down could break a strict inequality.
+func ceilSeconds(d time.Duration) time.Duration {
+	if r := d % time.Second; r != 0 {
+		return d - r + time.Second
+	}
+	return d
+}
+
+// secs is d in whole seconds (callers pass whole seconds).
+func secs(d time.Duration) int { return int(ceilSeconds(d) / time.Second) }
+
+// fmtDur prints whole seconds as "120s" (not "2m0s"), as the loadbalancer
+// package's messages do.
+func fmtDur(d time.Duration) string {
+	if d%time.Second == 0 {
+		return fmt.Sprintf("%ds", int64(d/time.Second))
+	}
+	return d.String()
+}
