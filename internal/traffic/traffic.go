@@ -1,0 +1,339 @@
+// Package traffic derives, from a planned stack, the topology the scheduler will
+// produce for each load-balanced workload and asks the traffic model what share
+// of requests each pod will get. It reads only the plan: node groups (nodes per
+// zone), Deployments (replicas and spread constraints), and the Services and
+// Ingresses in front of them (target type, cross-zone, externalTrafficPolicy).
+package traffic
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/eksbalance/eksbalance/model"
+	"github.com/eksbalance/eksbalance/plan"
+)
+
+// Annotation keys read from Services and Ingresses (AWS Load Balancer Controller).
+const (
+	annNLBTargetType = "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type"
+	annLBType        = "service.beta.kubernetes.io/aws-load-balancer-type"
+	annNLBAttributes = "service.beta.kubernetes.io/aws-load-balancer-attributes"
+	annALBTargetType = "alb.ingress.kubernetes.io/target-type"
+	annALBTGAttrs    = "alb.ingress.kubernetes.io/target-group-attributes"
+	zoneTag          = "k8s.io/cluster-autoscaler/node-template/label/topology.kubernetes.io/zone"
+)
+
+// Prediction is the model's view of one load-balanced workload.
+type Prediction struct {
+	// Workload is namespace/name of the Deployment; Front the Service or Ingress
+	// that exposes it; URN the Deployment's resource.
+	Workload, Front, URN string
+	// Replicas and Spread as the plan declares them.
+	Replicas int
+	Spread   model.Spread
+	// Topology is the placement derived from the node groups and the model's
+	// input; Result its prediction.
+	Topology model.Topology
+	Result   model.Prediction
+	// Contrast is the same placement under the toolkit's and Kubernetes' defaults.
+	Contrast []model.NamedPrediction
+	// Drift is the placement after one pod landed on another node (a rollout or
+	// node replacement; the scheduler never rebalances), under the same variants:
+	// only ip targets with cross-zone on stay even whatever the layout.
+	Drift     []model.NamedPrediction
+	DriftNote string
+	// Pending is set when the constraints leave replicas unscheduled.
+	Pending string
+}
+
+// Predict derives a prediction for every load-balanced Deployment in p. Without
+// node groups in the plan there is nothing to place pods on: it returns an
+// explanation instead.
+func Predict(p *plan.Plan) ([]Prediction, []string, error) {
+	zones := capacity(p)
+	var notes []string
+	if len(zones) == 0 {
+		return nil, []string{"no node groups in the plan (eks:index:ManagedNodeGroup with a zone tag): traffic prediction skipped"}, nil
+	}
+	fronts := frontsOf(p)
+	var out []Prediction
+	for _, d := range p.ByType("kubernetes:apps/v1:Deployment") {
+		f, ok := fronts.match(d)
+		if !ok {
+			continue
+		}
+		replicas := intOf(d.Inputs, "spec.replicas", 1)
+		spread := spreadOf(d)
+		placed, err := model.Place(zones, replicas, spread)
+		pr := Prediction{Workload: nsName(d.Inputs), Front: f.name, URN: d.URN, Replicas: replicas, Spread: spread}
+		if err != nil {
+			if pe, ok := err.(*model.UnschedulableError); ok {
+				pr.Pending = pe.Error()
+			} else {
+				return nil, nil, fmt.Errorf("%s: %w", pr.Workload, err)
+			}
+		}
+		pr.Topology = model.Topology{
+			LoadBalancer:          model.LoadBalancer{Kind: f.kind, TargetType: f.targetType, CrossZone: f.crossZone},
+			ExternalTrafficPolicy: f.policy,
+			Zones:                 placed,
+		}
+		if pr.Topology.TotalPods() == 0 {
+			notes = append(notes, pr.Workload+": no pod can be placed; "+pr.Pending)
+			continue
+		}
+		if pr.Result, err = model.Predict(pr.Topology); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", pr.Workload, err)
+		}
+		if pr.Contrast, err = model.Contrast(f.kind, copyZones(placed)); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", pr.Workload, err)
+		}
+		if drifted, note, ok := drift(placed); ok {
+			if pr.Drift, err = model.Contrast(f.kind, drifted); err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", pr.Workload, err)
+			}
+			pr.DriftNote = note
+		}
+		out = append(out, pr)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Workload < out[j].Workload })
+	return out, notes, nil
+}
+
+// drift moves one pod from the last node that has one to the first node of
+// another zone: the smallest change a rollout or node replacement makes and the
+// scheduler never undoes.
+func drift(zones []model.Zone) ([]model.Zone, string, bool) {
+	out := copyZones(zones)
+	for zi := len(out) - 1; zi >= 0; zi-- {
+		for ni := len(out[zi].Nodes) - 1; ni >= 0; ni-- {
+			if out[zi].Nodes[ni].Pods == 0 {
+				continue
+			}
+			for zj := range out {
+				if zj == zi || len(out[zj].Nodes) == 0 {
+					continue
+				}
+				from, to := &out[zi].Nodes[ni], &out[zj].Nodes[0]
+				from.Pods--
+				to.Pods++
+				return out, fmt.Sprintf("one pod moved from %s (%s) to %s (%s)", from.Name, out[zi].Name, to.Name, out[zj].Name), true
+			}
+		}
+	}
+	return nil, "", false
+}
+
+func copyZones(zones []model.Zone) []model.Zone {
+	out := make([]model.Zone, len(zones))
+	for i, z := range zones {
+		out[i] = model.Zone{Name: z.Name, Nodes: append([]model.Node(nil), z.Nodes...)}
+	}
+	return out
+}
+
+// capacity lists each zone's nodes from the managed node groups' desired sizes.
+func capacity(p *plan.Plan) []model.ZoneCapacity {
+	byZone := map[string][]string{}
+	for _, g := range p.ByType("eks:index:ManagedNodeGroup") {
+		zone := g.String("tags[" + zoneTag + "]")
+		if zone == "" {
+			continue
+		}
+		n := intOf(g.Inputs, "scalingConfig.desiredSize", 0)
+		for i := 0; i < n; i++ {
+			byZone[zone] = append(byZone[zone], fmt.Sprintf("%s-%d", g.Name, i+1))
+		}
+	}
+	names := make([]string, 0, len(byZone))
+	for z := range byZone {
+		names = append(names, z)
+	}
+	sort.Strings(names)
+	out := make([]model.ZoneCapacity, 0, len(names))
+	for _, z := range names {
+		out = append(out, model.ZoneCapacity{Name: z, Nodes: byZone[z]})
+	}
+	return out
+}
+
+// front is what the model needs to know of a Service or Ingress.
+type front struct {
+	name, namespace string
+	selector        map[string]string
+	kind            model.Kind
+	targetType      model.TargetType
+	crossZone       bool
+	policy          model.Policy
+}
+
+type frontSet []front
+
+func (fs frontSet) match(d plan.Resource) (front, bool) {
+	labels, _ := d.Get("spec.template.metadata.labels")
+	lm, _ := labels.(map[string]any)
+	ns := d.String("metadata.namespace")
+	for _, f := range fs {
+		if f.namespace != ns || len(f.selector) == 0 {
+			continue
+		}
+		ok := true
+		for k, v := range f.selector {
+			if lm[k] != v {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return f, true
+		}
+	}
+	return front{}, false
+}
+
+// frontsOf finds the load-balanced Services: type LoadBalancer ones (an NLB when
+// the AWS Load Balancer Controller handles them), and those an ALB Ingress
+// routes to.
+func frontsOf(p *plan.Plan) frontSet {
+	services := map[string]plan.Resource{}
+	var out frontSet
+	for _, s := range p.ByType("kubernetes:core/v1:Service") {
+		services[s.String("metadata.namespace")+"/"+s.String("metadata.name")] = s
+		if s.String("spec.type") != "LoadBalancer" {
+			continue
+		}
+		f := front{name: "Service " + nsName(s.Inputs), namespace: s.String("metadata.namespace"), selector: selector(s), kind: model.KindNLB}
+		ann := func(k string) string { return s.String("metadata.annotations[" + k + "]") }
+		f.targetType = model.TargetTypeInstance
+		if ann(annNLBTargetType) == "ip" || ann(annLBType) == "nlb-ip" {
+			f.targetType = model.TargetTypeIP
+		}
+		f.crossZone = attr(ann(annNLBAttributes), "load_balancing.cross_zone.enabled") == "true"
+		if f.targetType == model.TargetTypeInstance {
+			f.policy = model.PolicyCluster
+			if s.String("spec.externalTrafficPolicy") == "Local" {
+				f.policy = model.PolicyLocal
+			}
+		}
+		out = append(out, f)
+	}
+	for _, ing := range p.ByType("kubernetes:networking.k8s.io/v1:Ingress") {
+		if ing.String("spec.ingressClassName") != "alb" && ing.String("metadata.annotations[kubernetes.io/ingress.class]") != "alb" {
+			continue
+		}
+		ann := func(k string) string { return ing.String("metadata.annotations[" + k + "]") }
+		ns := ing.String("metadata.namespace")
+		for _, svcName := range backends(ing) {
+			s, ok := services[ns+"/"+svcName]
+			if !ok {
+				continue
+			}
+			f := front{name: "Ingress " + nsName(ing.Inputs), namespace: ns, selector: selector(s), kind: model.KindALB,
+				targetType: model.TargetTypeInstance, crossZone: attr(ann(annALBTGAttrs), "load_balancing.cross_zone.enabled") != "false"}
+			if ann(annALBTargetType) == "ip" {
+				f.targetType = model.TargetTypeIP
+			} else {
+				f.policy = model.PolicyCluster
+				if s.String("spec.externalTrafficPolicy") == "Local" {
+					f.policy = model.PolicyLocal
+				}
+			}
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func backends(ing plan.Resource) []string {
+	var names []string
+	if n := ing.String("spec.defaultBackend.service.name"); n != "" {
+		names = append(names, n)
+	}
+	rules, _ := ing.Get("spec.rules")
+	rs, _ := rules.([]any)
+	for i := range rs {
+		paths, _ := ing.Get(fmt.Sprintf("spec.rules[%d].http.paths", i))
+		ps, _ := paths.([]any)
+		for j := range ps {
+			if n := ing.String(fmt.Sprintf("spec.rules[%d].http.paths[%d].backend.service.name", i, j)); n != "" {
+				names = append(names, n)
+			}
+		}
+	}
+	return names
+}
+
+func selector(s plan.Resource) map[string]string {
+	raw, _ := s.Get("spec.selector")
+	m, _ := raw.(map[string]any)
+	out := map[string]string{}
+	for k, v := range m {
+		out[k] = fmt.Sprint(v)
+	}
+	return out
+}
+
+// spreadOf reads the hard (DoNotSchedule) zone and hostname constraints; soft
+// ones only steer scoring, which Place models as its tie-break.
+func spreadOf(d plan.Resource) model.Spread {
+	var s model.Spread
+	raw, _ := d.Get("spec.template.spec.topologySpreadConstraints")
+	list, _ := raw.([]any)
+	for _, c := range list {
+		m, _ := c.(map[string]any)
+		if m == nil {
+			continue
+		}
+		if w, _ := m["whenUnsatisfiable"].(string); w != "" && w != "DoNotSchedule" {
+			continue
+		}
+		skew := intOf(m, "maxSkew", 1)
+		switch m["topologyKey"] {
+		case "topology.kubernetes.io/zone":
+			s.ZoneMaxSkew = skew
+		case "kubernetes.io/hostname":
+			s.HostMaxSkew = skew
+		}
+	}
+	return s
+}
+
+// attr reads key from a comma-separated key=value annotation value.
+func attr(list, key string) string {
+	for _, kv := range strings.Split(list, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if ok && k == key {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+func intOf(v any, path string, def int) int {
+	x, ok := plan.Lookup(v, path)
+	if !ok {
+		return def
+	}
+	switch n := x.(type) {
+	case float64:
+		return int(n)
+	case int:
+		return n
+	case string:
+		if i, err := strconv.Atoi(n); err == nil {
+			return i
+		}
+	}
+	return def
+}
+
+func nsName(obj map[string]any) string {
+	ns, _ := plan.Lookup(obj, "metadata.namespace")
+	name, _ := plan.Lookup(obj, "metadata.name")
+	if ns == nil || ns == "" {
+		ns = "default"
+	}
+	return fmt.Sprintf("%v/%v", ns, name)
+}

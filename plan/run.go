@@ -1,0 +1,252 @@
+package plan
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"google.golang.org/grpc"
+	"gopkg.in/yaml.v3"
+
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+)
+
+// Options says which program to plan and how.
+type Options struct {
+	// Dir holds the program's Pulumi.yaml.
+	Dir string
+	// Stack names the stack whose Pulumi.<stack>.yaml supplies config. Default "dev".
+	Stack string
+	// Reveal shows secret inputs instead of Redacted.
+	Reveal bool
+	// Output receives the program's own stdout and stderr (nil: discarded unless the
+	// program fails, when it is part of the error).
+	Output io.Writer
+	// BuildDir caches the compiled program between runs. Default: a temp dir removed
+	// after the run.
+	BuildDir string
+}
+
+// Project is what plan reads from Pulumi.yaml.
+type Project struct {
+	Name           string
+	Runtime        string
+	Main           string
+	StackConfigDir string
+	// Config holds project-level defaults, key -> value, keys already namespaced.
+	Config map[string]any
+}
+
+// LoadProject reads dir/Pulumi.yaml.
+func LoadProject(dir string) (*Project, error) {
+	path := filepath.Join(dir, "Pulumi.yaml")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("no Pulumi project in %s: %w", dir, err)
+	}
+	var raw struct {
+		Name           string         `yaml:"name"`
+		Runtime        yaml.Node      `yaml:"runtime"`
+		Main           string         `yaml:"main"`
+		StackConfigDir string         `yaml:"stackConfigDir"`
+		Config         map[string]any `yaml:"config"`
+	}
+	if err := yaml.Unmarshal(b, &raw); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	p := &Project{Name: raw.Name, Main: raw.Main, StackConfigDir: raw.StackConfigDir, Config: map[string]any{}}
+	switch raw.Runtime.Kind {
+	case yaml.ScalarNode:
+		p.Runtime = raw.Runtime.Value
+	case yaml.MappingNode:
+		var rt struct {
+			Name string `yaml:"name"`
+		}
+		if err := raw.Runtime.Decode(&rt); err != nil {
+			return nil, fmt.Errorf("%s: runtime: %w", path, err)
+		}
+		p.Runtime = rt.Name
+	}
+	if p.Name == "" {
+		return nil, fmt.Errorf("%s: name: is required", path)
+	}
+	if p.Runtime != "go" {
+		return nil, fmt.Errorf("%s: runtime: %q: only Go programs can be planned offline", path, p.Runtime)
+	}
+	for k, v := range raw.Config {
+		// Project config is either a plain default or {type, default, ...}.
+		if m, ok := v.(map[string]any); ok {
+			d, has := m["default"]
+			if !has {
+				continue
+			}
+			v = d
+		}
+		p.Config[namespaced(p.Name, k)] = v
+	}
+	return p, nil
+}
+
+func namespaced(project, key string) string {
+	if strings.Contains(key, ":") {
+		return key
+	}
+	return project + ":" + key
+}
+
+// StackConfig reads Pulumi.<stack>.yaml and merges it over the project defaults,
+// returning the config map pulumi.Run expects (values as strings; objects and
+// arrays as JSON) and the keys that are secret.
+func (p *Project) StackConfig(dir, stack string) (map[string]string, []string, error) {
+	cfg := map[string]any{}
+	for k, v := range p.Config {
+		cfg[k] = v
+	}
+	path := filepath.Join(dir, p.StackConfigDir, "Pulumi."+stack+".yaml")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("stack %q: %w", stack, err)
+	}
+	var raw struct {
+		Config map[string]any `yaml:"config"`
+	}
+	if err := yaml.Unmarshal(b, &raw); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var secrets []string
+	for k, v := range raw.Config {
+		key := namespaced(p.Name, k)
+		if m, ok := v.(map[string]any); ok && len(m) == 1 {
+			if _, secure := m["secure"]; secure {
+				// Encrypted values cannot be read without the stack's secrets
+				// provider; the program sees a placeholder, marked secret.
+				v = Redacted
+				secrets = append(secrets, key)
+			}
+		}
+		cfg[key] = v
+	}
+	out := make(map[string]string, len(cfg))
+	for k, v := range cfg {
+		switch x := v.(type) {
+		case string:
+			out[k] = x
+		case bool, int, float64:
+			out[k] = fmt.Sprint(x)
+		default:
+			j, err := json.Marshal(x)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s: config %s: %w", path, k, err)
+			}
+			out[k] = string(j)
+		}
+	}
+	sort.Strings(secrets)
+	return out, secrets, nil
+}
+
+// Run builds the Go program in opts.Dir, runs it against an in-process resource
+// monitor with mocked cloud answers, and returns everything it registered. The
+// program is not changed: it is an ordinary `pulumi.Run` main package.
+func Run(ctx context.Context, opts Options) (*Plan, error) {
+	if opts.Stack == "" {
+		opts.Stack = "dev"
+	}
+	dir, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	proj, err := LoadProject(dir)
+	if err != nil {
+		return nil, err
+	}
+	cfg, secretKeys, err := proj.StackConfig(dir, opts.Stack)
+	if err != nil {
+		return nil, err
+	}
+
+	buildDir := opts.BuildDir
+	if buildDir == "" {
+		tmp, err := os.MkdirTemp("", "eksbalance-plan-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(tmp)
+		buildDir = tmp
+	}
+	bin := filepath.Join(buildDir, "program")
+	mainDir := filepath.Join(dir, proj.Main)
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+	build.Dir = mainDir
+	if out, err := build.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("building %s: %w\n%s", mainDir, err, out)
+	}
+
+	m := &monitor{project: proj.Name, stack: opts.Stack, reveal: opts.Reveal}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	srv := grpc.NewServer(grpc.MaxRecvMsgSize(64 << 20))
+	pulumirpc.RegisterResourceMonitorServer(srv, m)
+	pulumirpc.RegisterEngineServer(srv, m)
+	go func() { _ = srv.Serve(lis) }()
+	defer srv.Stop()
+
+	cfgJSON, _ := json.Marshal(cfg)
+	secretJSON, _ := json.Marshal(secretKeys)
+	cmd := exec.CommandContext(ctx, bin)
+	cmd.Dir = mainDir
+	cmd.Env = append(os.Environ(),
+		"PULUMI_MONITOR="+lis.Addr().String(),
+		"PULUMI_ENGINE="+lis.Addr().String(),
+		"PULUMI_PROJECT="+proj.Name,
+		"PULUMI_STACK="+opts.Stack,
+		"PULUMI_ORGANIZATION=organization",
+		"PULUMI_ROOT_DIRECTORY="+dir,
+		"PULUMI_CONFIG="+string(cfgJSON),
+		"PULUMI_CONFIG_SECRET_KEYS="+string(secretJSON),
+		"PULUMI_DRY_RUN=true",
+		"PULUMI_PARALLEL=16",
+	)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if opts.Output != nil {
+		cmd.Stdout, cmd.Stderr = io.MultiWriter(&out, opts.Output), io.MultiWriter(&out, opts.Output)
+	}
+	runErr := cmd.Run()
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if runErr != nil || len(m.errors) > 0 {
+		msg := strings.Join(m.errors, "\n")
+		if msg == "" {
+			msg = strings.TrimSpace(out.String())
+		}
+		if runErr == nil {
+			runErr = errors.New("the program logged errors")
+		}
+		return nil, fmt.Errorf("%s (stack %s): %w\n%s", proj.Name, opts.Stack, runErr, msg)
+	}
+	p := &Plan{Project: proj.Name, Stack: opts.Stack, Resources: append([]Resource(nil), m.resources...)}
+	p.sort()
+	return p, nil
+}
+
+// sort orders resources by URN so the JSON form is stable across runs (the
+// program registers concurrently).
+func (p *Plan) sort() {
+	sort.SliceStable(p.Resources, func(i, j int) bool { return p.Resources[i].URN < p.Resources[j].URN })
+	for i := range p.Resources {
+		sort.Strings(p.Resources[i].DependsOn)
+	}
+}
