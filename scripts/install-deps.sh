@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suites need, when missing:
+#   haproxy            the local lab's load balancer (tests/lab)
+#   wrk                the load generator baseline for the lab benchmark
+#   kubernetes-client  kubectl, for the local control plane's tests and users' debugging
+# Needs root (or sudo) and Debian's package lists; prints what it does.
+set -euo pipefail
+
+need=()
+command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
+command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
+
+if [ ${#need[@]} -eq 0 ]; then
+  echo "install-deps: haproxy, wrk and kubectl are present"
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    sudo="sudo"
+  else
+    echo "install-deps: need root to install: ${need[*]}" >&2
+    exit 1
+  fi
+fi
+echo "install-deps: installing ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
