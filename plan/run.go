@@ -3,6 +3,8 @@ package plan
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,8 +33,10 @@ type Options struct {
 	// Output receives the program's own stdout and stderr (nil: discarded unless the
 	// program fails, when it is part of the error).
 	Output io.Writer
-	// BuildDir caches the compiled program between runs. Default: a temp dir removed
-	// after the run.
+	// BuildDir holds the compiled program between runs, so a plan of an unchanged
+	// program skips the link (seconds for a program with the cloud SDKs). Default:
+	// a directory per program under the user cache dir (eksbalance/plan/), or a
+	// temp dir removed after the run when there is no cache dir.
 	BuildDir string
 }
 
@@ -176,18 +180,28 @@ func Run(ctx context.Context, opts Options) (*Plan, error) {
 
 	buildDir := opts.BuildDir
 	if buildDir == "" {
+		buildDir = cacheDir(dir)
+	}
+	if buildDir == "" {
 		tmp, err := os.MkdirTemp("", "eksbalance-plan-")
 		if err != nil {
 			return nil, err
 		}
 		defer os.RemoveAll(tmp)
 		buildDir = tmp
+	} else if err := os.MkdirAll(buildDir, 0o755); err != nil {
+		return nil, err
 	}
 	bin := filepath.Join(buildDir, "program")
 	mainDir := filepath.Join(dir, proj.Main)
+	unlock, err := lockDir(buildDir)
+	if err != nil {
+		return nil, err
+	}
 	build := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
 	build.Dir = mainDir
 	if out, err := build.CombinedOutput(); err != nil {
+		unlock()
 		return nil, fmt.Errorf("building %s: %w\n%s", mainDir, err, out)
 	}
 
@@ -223,7 +237,13 @@ func Run(ctx context.Context, opts Options) (*Plan, error) {
 	if opts.Output != nil {
 		cmd.Stdout, cmd.Stderr = io.MultiWriter(&out, opts.Output), io.MultiWriter(&out, opts.Output)
 	}
-	runErr := cmd.Run()
+	runErr := cmd.Start()
+	// Once started, the program keeps its inode: a later rebuild replaces the
+	// file (go build removes it first) instead of rewriting the running binary.
+	unlock()
+	if runErr == nil {
+		runErr = cmd.Wait()
+	}
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -240,6 +260,18 @@ func Run(ctx context.Context, opts Options) (*Plan, error) {
 	p := &Plan{Project: proj.Name, Stack: opts.Stack, Resources: append([]Resource(nil), m.resources...)}
 	p.sort()
 	return p, nil
+}
+
+// cacheDir is where the program in dir is built between runs: one directory per
+// program path, so two programs never share a binary. "" when there is no
+// user cache directory.
+func cacheDir(dir string) string {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(dir))
+	return filepath.Join(base, "eksbalance", "plan", filepath.Base(dir)+"-"+hex.EncodeToString(sum[:6]))
 }
 
 // sort orders resources by URN so the JSON form is stable across runs (the

@@ -350,3 +350,13 @@ func TestInvalidArgsRegisterNothing(t *testing.T) {
 		})
 	}
 }
+
+func TestSingleReplicaIsAllowed(t *testing.T) {
+	t.Parallel()
+	a := validArgs()
+	a.Replicas = 1
+	r := release(t, run(t, a))
+	if got := number(t, get(t, r, "values.replicaCount")); got != 1 {
+		t.Errorf("replicaCount = %v, want 1", got)
+	}
+}

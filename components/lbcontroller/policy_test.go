@@ -154,7 +154,6 @@ var tagScoped = map[string]string{
 	"elasticloadbalancing:ModifyTargetGroup":            "Null:aws:ResourceTag/" + ClusterTagKey,
 	"elasticloadbalancing:SetSecurityGroups":            "Null:aws:ResourceTag/" + ClusterTagKey,
 	"elasticloadbalancing:SetSubnets":                   "Null:aws:ResourceTag/" + ClusterTagKey,
-	"elasticloadbalancing:RemoveTags":                   "Null:aws:ResourceTag/" + ClusterTagKey,
 	"ec2:DeleteSecurityGroup":                           "Null:aws:ResourceTag/" + ClusterTagKey,
 	"ec2:DeleteTags":                                    "Null:aws:ResourceTag/" + ClusterTagKey,
 }
