@@ -22,9 +22,12 @@ render: $(BIN) ## write the $(ENV) stack's Kubernetes objects as YAML under out/
 
 test: deps test-unit test-controlplane ## everything CI runs: unit, component, lab and control-plane tests
 
-test-unit: $(BIN) ## Go tests of the root module (components under mocks, plan, policies, model, lab)
-	EKSBALANCE_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 $(PKGS)
-	$(GO) test -count=1 -tags live ./tests/live/
+test-unit: $(BIN) ## Go tests of the root module: components under mocks, plan, policies, model, lab, live preflight
+	EKSBALANCE_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 $$($(GO) list ./... | grep -v /tests/lab)
+	@echo "--- lab: haproxy on loopback (tables: model share vs measured share; rollout side by side)"
+	$(GO) test -count=1 -v ./tests/lab/
+	@echo "--- live suite: compiled with -tags live; it says here why it skips"
+	$(GO) test -count=1 -v -tags live -run 'TestLive$$' ./tests/live/
 
 test-controlplane: $(BIN) ## tests against a local kube-apiserver, scheduler and kwok nodes (first build is slow)
 	$(MAKE) -C tests/controlplane test EKSBALANCE_BIN=$(CURDIR)/$(BIN)
@@ -38,8 +41,9 @@ lint: ## gofmt and go vet (also with the live build tag)
 	$(GO) vet $(PKGS)
 	$(GO) vet -tags live ./tests/live/
 
-bench: ## benchmarks that print figures (model, policies, load generator, plan)
-	$(GO) test -run '^$$' -bench . -benchtime 3x ./model/ ./policies/... ./tests/measure/ ./tests/lab/
+bench: ## benchmarks and timing scripts that print figures (model, policies, load generator vs wrk, plan)
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./model/ ./policies/... ./tests/lab/
+	scripts/timings.sh
 
 up: ## the real deployment: pulumi up -s $(ENV) (needs AWS credentials and the Pulumi CLI)
 	pulumi up -s $(ENV)

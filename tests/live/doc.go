@@ -91,9 +91,9 @@
 //     internet-facing (<project>:public=true) rather than running inside the
 //     VPC, because the VPC does not exist before the run; only the sample
 //     app's /hostname is exposed, and only for the run. The API endpoint is
-//     the cluster component's to open (PublicEndpoint with PublicAccessCIDRs
-//     naming the runner); with a private endpoint the runner must be inside
-//     or peered with the VPC.
+//     opened only to EKSBALANCE_API_CIDRS (the runner's address as CIDRs,
+//     passed to the examples' apiAccessCidrs config); it stays private
+//     otherwise.
 //   - go test's -timeout of at least MinTimeout (make test-live passes 90m).
 //
 // Without AWS credentials, the pulumi CLI, a Pulumi backend, kubectl, the aws
@@ -117,6 +117,8 @@
 //   - EKSBALANCE_LIVE_REQUIRED=1: fail rather than skip when something is
 //     missing.
 //   - EKSBALANCE_AWS_IMDS=1: credentials come from the EC2 instance profile.
+//   - EKSBALANCE_API_CIDRS=203.0.113.7/32[,...]: required; who may reach the
+//     clusters' API endpoints during the run.
 //
 // `go test -run 'TestLive/NLB'` runs one example. If the process is killed
 // (Ctrl-C twice, a CI timeout), the cleanup cannot run: the stack name is in
