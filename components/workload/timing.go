@@ -8,26 +8,19 @@ import (
 
 	"github.com/eksbalance/eksbalance/components/loadbalancer"
 	"github.com/eksbalance/eksbalance/internal/validation"
+	"github.com/eksbalance/eksbalance/serve"
 )
 
-// Environment variables the template sets on the app container: the contract
-// with the serve package. All values are integer seconds except
-// EnvMaxConnRequests.
+// Environment variables the template sets on the app container. The serve
+// package owns the contract (names and meaning); they are re-exported here for
+// callers of this package.
 const (
-	// EnvLBIdleTimeout is the load balancer's idle timeout.
-	EnvLBIdleTimeout = "EKSBALANCE_LB_IDLE_TIMEOUT"
-	// EnvIdleTimeout is the backend keepalive idle timeout; above the LB's.
-	EnvIdleTimeout = "EKSBALANCE_IDLE_TIMEOUT"
-	// EnvMaxConnAge recycles a connection after this age; 0 = off.
-	EnvMaxConnAge = "EKSBALANCE_MAX_CONN_AGE"
-	// EnvMaxConnRequests recycles a connection after this many requests; 0 = off.
-	EnvMaxConnRequests = "EKSBALANCE_MAX_CONN_REQUESTS"
-	// EnvShutdownDelay is how long the app keeps serving, readiness failing,
-	// after SIGTERM: 0 when a preStop hook has already waited, the preStop
-	// duration with PreStopInApp.
-	EnvShutdownDelay = "EKSBALANCE_SHUTDOWN_DELAY"
-	// EnvDrainTimeout is how long in-flight requests may take after the delay.
-	EnvDrainTimeout = "EKSBALANCE_DRAIN_TIMEOUT"
+	EnvLBIdleTimeout   = serve.EnvLBIdleTimeout
+	EnvIdleTimeout     = serve.EnvIdleTimeout
+	EnvMaxConnAge      = serve.EnvMaxConnAge
+	EnvMaxConnRequests = serve.EnvMaxConnRequests
+	EnvShutdownDelay   = serve.EnvShutdownDelay
+	EnvDrainTimeout    = serve.EnvDrainTimeout
 )
 
 // EnvPrefix marks the variables reserved for the template.
