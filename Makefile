@@ -48,5 +48,5 @@ bench: ## benchmarks and timing scripts that print figures (model, policies, loa
 up: ## the real deployment: pulumi up -s $(ENV) (needs AWS credentials and the Pulumi CLI)
 	pulumi up -s $(ENV)
 
-deps: ## install the Debian packages the tests need (haproxy, wrk, kubectl) when missing
+deps: ## install the Debian packages the tests need (haproxy, wrk) when missing
 	scripts/install-deps.sh

@@ -2,17 +2,16 @@
 # Installs the Debian packages the test suites need, when missing:
 #   haproxy            the local lab's load balancer (tests/lab)
 #   wrk                the load generator baseline for the lab benchmark
-#   kubernetes-client  kubectl, for the local control plane's tests and users' debugging
+# (The control-plane tests talk to the API server with client-go, not kubectl.)
 # Needs root (or sudo) and Debian's package lists; prints what it does.
 set -euo pipefail
 
 need=()
 command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
-command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
 
 if [ ${#need[@]} -eq 0 ]; then
-  echo "install-deps: haproxy, wrk and kubectl are present"
+  echo "install-deps: haproxy and wrk are present"
   exit 0
 fi
 
