@@ -3,6 +3,8 @@ ENV ?= dev
 GO ?= go
 BIN := bin/eksbalance
 PKGS := ./...
+# Tools installed with go install (conftest) live here.
+export PATH := $(shell $(GO) env GOPATH)/bin:$(PATH)
 
 .PHONY: help plan render test test-unit test-controlplane test-live lint up deps bench build FORCE
 

@@ -3,8 +3,17 @@
 #   haproxy            the local lab's load balancer (tests/lab)
 #   wrk                the load generator baseline for the lab benchmark
 # (The control-plane tests talk to the API server with client-go, not kubectl.)
+# and, from the Go module proxy, conftest (the policy tests prove the Rego
+# directory works there too; they skip with a reason without it).
 # Needs root (or sudo) and Debian's package lists; prints what it does.
 set -euo pipefail
+
+# conftest goes to $(go env GOPATH)/bin, which the Makefile puts on PATH.
+gobin="$(go env GOPATH)/bin"
+if ! command -v conftest >/dev/null 2>&1 && [ ! -x "$gobin/conftest" ]; then
+  echo "install-deps: go install conftest v0.71.1 (about 2 minutes the first time)"
+  GOFLAGS= go install github.com/open-policy-agent/conftest@v0.71.1
+fi
 
 need=()
 command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
