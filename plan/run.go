@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"google.golang.org/grpc"
 	"gopkg.in/yaml.v3"
@@ -194,14 +195,17 @@ func Run(ctx context.Context, opts Options) (*Plan, error) {
 	}
 	bin := filepath.Join(buildDir, "program")
 	mainDir := filepath.Join(dir, proj.Main)
-	unlock, err := lockDir(buildDir)
+	lockRelease, err := lockDir(buildDir)
 	if err != nil {
 		return nil, err
 	}
+	// Released as soon as the program has started (below), and on every early
+	// return.
+	unlock := sync.OnceFunc(lockRelease)
+	defer unlock()
 	build := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
 	build.Dir = mainDir
 	if out, err := build.CombinedOutput(); err != nil {
-		unlock()
 		return nil, fmt.Errorf("building %s: %w\n%s", mainDir, err, out)
 	}
 

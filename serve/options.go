@@ -83,8 +83,11 @@ type Options struct {
 	// guard against clients that open connections and trickle bytes.
 	ReadHeaderTimeout time.Duration
 	// Signals delivers the shutdown signal. Default: SIGTERM and SIGINT from
-	// the operating system. A second signal during ShutdownDelay cuts the
-	// delay short. Tests pass their own channel.
+	// the operating system. Only the first signal counts: a second one during
+	// ShutdownDelay does not cut it short (a caller that also cancels ctx on
+	// SIGTERM would otherwise skip the delay it exists for); the kubelet's
+	// SIGKILL at the end of the grace period is the hard stop. Tests pass their
+	// own channel.
 	Signals <-chan os.Signal
 	// OnPhase, when set, is called as the server enters each Phase, for
 	// logging, metrics or tests. It must not block for long.
@@ -93,12 +96,19 @@ type Options struct {
 	Logf func(format string, args ...any)
 }
 
+// IdleMargin is the gap kept between neighbouring idle timeouts (client < load
+// balancer < backend), so the side that should close an idle connection first
+// does so before the other side's timer can fire. components/loadbalancer
+// derives the recommended keepalive with the same margin.
+const IdleMargin = 5 * time.Second
+
 const (
-	defaultAddr              = ":8080"
-	defaultReadinessPath     = "/readyz"
-	defaultLivenessPath      = "/livez"
-	defaultIdleTimeout       = 360 * time.Second
-	idleMarginOverLB         = 10 * time.Second
+	defaultAddr          = ":8080"
+	defaultReadinessPath = "/readyz"
+	defaultLivenessPath  = "/livez"
+	// defaultIdleTimeout is above the longest idle timeout an AWS load balancer
+	// has by default (the NLB's 350 s) by IdleMargin.
+	defaultIdleTimeout       = 350*time.Second + IdleMargin
 	defaultDrainTimeout      = 20 * time.Second
 	defaultTCPKeepAlive      = 15 * time.Second
 	defaultReadHeaderTimeout = 10 * time.Second
@@ -118,7 +128,7 @@ func (o Options) withDefaults() Options {
 	if o.IdleTimeout == 0 {
 		o.IdleTimeout = defaultIdleTimeout
 		if o.LBIdleTimeout > 0 {
-			o.IdleTimeout = o.LBIdleTimeout + idleMarginOverLB
+			o.IdleTimeout = o.LBIdleTimeout + IdleMargin
 		}
 	}
 	if o.DrainTimeout == 0 {

@@ -45,7 +45,7 @@ func TestOptionsFromEnvUnsetMeansDefaults(t *testing.T) {
 	}
 	o.Handler = http.NotFoundHandler()
 	d := o.withDefaults()
-	if d.IdleTimeout != 360*time.Second || d.DrainTimeout != 20*time.Second || d.ShutdownDelay != 0 ||
+	if d.IdleTimeout != 355*time.Second || d.DrainTimeout != 20*time.Second || d.ShutdownDelay != 0 ||
 		d.MaxConnAge != 0 || d.MaxConnRequests != 0 || d.Addr != ":8080" || d.TCPKeepAlive != 15*time.Second {
 		t.Errorf("defaults: %+v", d)
 	}
@@ -135,7 +135,7 @@ func TestValidate(t *testing.T) {
 func TestDefaultIdleTimeoutFollowsTheLoadBalancer(t *testing.T) {
 	t.Parallel()
 	o := Options{Handler: http.NotFoundHandler(), LBIdleTimeout: 400 * time.Second}.withDefaults()
-	if o.IdleTimeout != 410*time.Second {
-		t.Errorf("IdleTimeout %v, want 410s (LB's 400s + 10s)", o.IdleTimeout)
+	if o.IdleTimeout != 400*time.Second+IdleMargin {
+		t.Errorf("IdleTimeout %v, want 405s (LB's 400s + IdleMargin)", o.IdleTimeout)
 	}
 }

@@ -21,6 +21,11 @@ const (
 // controller versions. Listener attributes need controller v2.9+ and the IAM
 // actions elasticloadbalancing:ModifyListenerAttributes and
 // elasticloadbalancing:DescribeListenerAttributes.
+// PropagationAnnotation carries a non-default DeregistrationPropagation to the
+// rendered Service or Ingress, so the guardrail rules (which see only YAML) use
+// the bound the caller chose. The controller ignores it.
+const PropagationAnnotation = "eksbalance.io/deregistration-propagation-seconds"
+
 func (s NLB) ServiceAnnotations() map[string]string {
 	s.SetDefaults()
 	a := map[string]string{
@@ -72,6 +77,9 @@ func (s NLB) ServiceAnnotations() map[string]string {
 	if hc.SuccessCodes != "" {
 		a[svcPrefix+"aws-load-balancer-healthcheck-success-codes"] = hc.SuccessCodes
 	}
+	if s.DeregistrationPropagation != DefaultNLBDeregistrationPropagation {
+		a[PropagationAnnotation] = seconds(s.DeregistrationPropagation)
+	}
 	return a
 }
 
@@ -112,6 +120,9 @@ func (s ALB) IngressAnnotations() map[string]string {
 	if hasTLS(s.Listeners) {
 		a[ingressPrefix+"certificate-arn"] = s.TLS.CertificateARN
 		a[ingressPrefix+"ssl-policy"] = s.TLS.SSLPolicy
+	}
+	if s.DeregistrationPropagation != DefaultALBDeregistrationPropagation {
+		a[PropagationAnnotation] = seconds(s.DeregistrationPropagation)
 	}
 	return a
 }

@@ -199,8 +199,10 @@ func TestNLBServiceAnnotations(t *testing.T) {
 			},
 		},
 		{
-			name:   "propagation is not an annotation",
+			// The controller ignores it; the guardrail rules read it.
+			name:   "a chosen propagation is carried for the rules",
 			modify: func(s *NLB) { s.DeregistrationPropagation = 30 * time.Second },
+			set:    map[string]string{PropagationAnnotation: "30"},
 		},
 	}
 	for _, tc := range tests {

@@ -234,7 +234,7 @@ type NLB struct {
 	// DeregistrationPropagation is not sent to AWS: it is the bound this
 	// package assumes for how long the NLB keeps opening new connections to a
 	// pod after its termination started (controller reconcile, then AWS
-	// propagation), 0-600 s. Default 120 s: AWS documents "immediately", but
+	// propagation), 1-600 s (0 means the default). Default 120 s: AWS documents "immediately", but
 	// repeated public measurements (aws-load-balancer-controller issues 2366
 	// and 3270, containers-roadmap issue 470) saw NLBs send new connections
 	// for about two minutes after DeregisterTargets, whatever the
@@ -276,7 +276,7 @@ type ALB struct {
 	// DeregistrationPropagation is not sent to AWS: it is the bound this
 	// package assumes for how long the ALB keeps sending new requests to a pod
 	// after its termination started (controller reconcile plus about 10 s of
-	// ELB propagation seen in practice), 0-600 s. Default 15 s.
+	// ELB propagation seen in practice), 1-600 s (0 means the default). Default 15 s.
 	DeregistrationPropagation time.Duration `json:"deregistrationPropagation,omitempty" yaml:"deregistrationPropagation,omitempty"`
 }
 

@@ -3,13 +3,17 @@ package loadbalancer
 import (
 	"fmt"
 	"time"
+
+	"github.com/eksbalance/eksbalance/serve"
 )
 
 // IdleMargin is the gap kept between neighbouring idle timeouts, so that the
 // side that should close an idle connection first does so before the other
 // side's timer can fire: timers start at slightly different moments (one
-// round trip apart) and both sides must not race to close.
-const IdleMargin = 5 * time.Second
+// round trip apart) and both sides must not race to close. The app-side
+// library owns the number, so a server run without the template's env vars
+// picks the same keepalive.
+const IdleMargin = serve.IdleMargin
 
 // Timings are the numbers derived from a load balancer's settings that other
 // components size themselves by. Nothing outside this package recomputes them.

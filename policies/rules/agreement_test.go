@@ -92,20 +92,31 @@ func rolloutViolated(t *testing.T, ev *rules.Evaluator, annotations map[string]s
 	return false
 }
 
-func TestRolloutTimingBoundaryMatchesRenderedAnnotations(t *testing.T) {
+// The rule's preStop bound is Timings.StopSendingAfter: the later of the health
+// check giving up and deregistration propagating, whichever decides.
+func TestRolloutTimingBoundaryMatchesStopSendingAfter(t *testing.T) {
 	t.Parallel()
 	ev, err := rules.NewEvaluator(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, nlb := range map[string]loadbalancer.NLB{"defaults": {}, "custom": customNLB()} {
-		ttu := int(nlb.Timings().TimeToUnhealthy.Seconds())
+	slowCheck := loadbalancer.NLB{HealthCheck: loadbalancer.HealthCheck{
+		Interval: 30 * time.Second, Timeout: 10 * time.Second, UnhealthyThreshold: 5, HealthyThreshold: 2,
+	}}
+	cases := map[string]loadbalancer.NLB{
+		"defaults (propagation decides)":            {},
+		"fast check, measured propagation":          {HealthCheck: customNLB().HealthCheck, DeregistrationPropagation: 10 * time.Second},
+		"slow check (time to unhealthy decides)":    slowCheck,
+		"custom check with the default propagation": customNLB(),
+	}
+	for name, nlb := range cases {
+		bound := int(nlb.Timings().StopSendingAfter.Seconds())
 		ann := nlb.ServiceAnnotations()
-		if !rolloutViolated(t, ev, ann, ttu) {
-			t.Errorf("%s: preStop %ds = time-to-unhealthy passed rollout-timing", name, ttu)
+		if !rolloutViolated(t, ev, ann, bound) {
+			t.Errorf("%s: preStop %ds = StopSendingAfter passed rollout-timing", name, bound)
 		}
-		if rolloutViolated(t, ev, ann, ttu+1) {
-			t.Errorf("%s: preStop %ds > time-to-unhealthy %ds still violates rollout-timing", name, ttu+1, ttu)
+		if rolloutViolated(t, ev, ann, bound+1) {
+			t.Errorf("%s: preStop %ds > StopSendingAfter %ds still violates rollout-timing", name, bound+1, bound)
 		}
 	}
 }

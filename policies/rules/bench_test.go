@@ -20,12 +20,12 @@ func benchSet(n int) []rules.Resource {
 		container := map[string]any{
 			"name": "app", "image": "registry.k8s.io/e2e-test-images/agnhost:2.39",
 			"ports":     []any{map[string]any{"containerPort": 8080}},
-			"lifecycle": map[string]any{"preStop": map[string]any{"sleep": map[string]any{"seconds": 45}}},
+			"lifecycle": map[string]any{"preStop": map[string]any{"sleep": map[string]any{"seconds": 125}}},
 		}
 		if i%5 != 0 {
 			container["readinessProbe"] = map[string]any{"httpGet": map[string]any{"path": "/healthz", "port": 8080}}
 		}
-		podSpec := map[string]any{"terminationGracePeriodSeconds": 90, "containers": []any{container}}
+		podSpec := map[string]any{"terminationGracePeriodSeconds": 150, "containers": []any{container}}
 		if i%7 != 0 {
 			podSpec["topologySpreadConstraints"] = []any{map[string]any{
 				"topologyKey": "topology.kubernetes.io/zone", "maxSkew": 1, "whenUnsatisfiable": "DoNotSchedule",

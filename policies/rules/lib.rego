@@ -536,6 +536,29 @@ _alb_hc_value(s, ing, suffix, field) := n if {
 # front_time_to_unhealthy is the seconds a front keeps routing to a stopped pod.
 front_time_to_unhealthy(f) := time_to_unhealthy(hc.interval, hc.timeout, hc.unhealthy) if hc := health_check(f)
 
+# Deregistration propagation: how long the load balancer may keep sending new work
+# to a terminating pod after the controller deregisters it (IP targets). Not an
+# AWS setting: components/loadbalancer's assumed bound (NLBs were measured to
+# keep opening connections for about two minutes). A stack that chose another
+# bound carries it in the eksbalance.io/deregistration-propagation-seconds
+# annotation, which the loadbalancer package writes.
+deregistration_propagation_defaults := {"nlb": 120, "alb": 15}
+
+_propagation_annotation := "eksbalance.io/deregistration-propagation-seconds"
+
+deregistration_propagation(f) := n if {
+	f.kind == "nlb"
+	n := annotation_number(resources[f.service], _propagation_annotation)
+} else := n if {
+	f.kind == "alb"
+	n := to_number(alb_setting(resources[f.service], resources[f.ingress], _propagation_annotation))
+} else := deregistration_propagation_defaults[f.kind]
+
+# stop_sending_after is when a front has surely stopped sending new work to a
+# terminating pod: the later of its health check giving up and deregistration
+# propagating (loadbalancer.Timings.StopSendingAfter).
+stop_sending_after(f) := max([front_time_to_unhealthy(f), deregistration_propagation(f)])
+
 # deregistration_delay reads deregistration_delay.timeout_seconds from the
 # target-group attributes of a front (controller default 300 s).
 deregistration_delay(f) := n if {

@@ -7,7 +7,7 @@ meta := {
 	"id": "rollout-timing",
 	"severity": "mandatory",
 	"scope": "set",
-	"title": "Load-balancer time-to-unhealthy < preStop < terminationGracePeriodSeconds",
+	"title": "Load balancer stops sending < preStop < terminationGracePeriodSeconds",
 	"doc": concat(" ", [
 		"A terminating pod must keep serving until the load balancer has stopped sending to it, and",
 		"the kubelet must not kill it before its preStop and drain are over. Time to unhealthy is",
@@ -15,10 +15,16 @@ meta := {
 		"service.beta.kubernetes.io/aws-load-balancer-healthcheck-* annotations (NLB; defaults 10 s, 3,",
 		"10 s = 40 s) or the alb.ingress.kubernetes.io/healthcheck-interval-seconds,",
 		"healthcheck-timeout-seconds and unhealthy-threshold-count annotations of the Service or Ingress",
-		"(ALB; defaults 15 s, 2, 5 s = 35 s). The preStop duration is lifecycle.preStop.sleep.seconds or",
-		"the sum of the `sleep N` in lifecycle.preStop.exec.command. Checked on the serving containers",
-		"(those declaring ports; all containers when none does) of load-balanced Deployments: preStop",
-		"missing, unreadable or not longer than time to unhealthy; terminationGracePeriodSeconds",
+		"(ALB; defaults 15 s, 2, 5 s = 35 s). With IP targets the load balancer also keeps sending new",
+		"work until the controller's deregistration has propagated: assumed 120 s for an NLB (measured",
+		"publicly; AWS documents it as immediate) and 15 s for an ALB, or the",
+		"eksbalance.io/deregistration-propagation-seconds annotation; the bound is the later of the two,",
+		"as in components/loadbalancer's Timings.StopSendingAfter. The wait is",
+		"lifecycle.preStop.sleep.seconds or the sum of the `sleep N` in lifecycle.preStop.exec.command,",
+		"or, for a container without a preStop hook, its EKSBALANCE_SHUTDOWN_DELAY (the app keeps serving",
+		"after SIGTERM itself). Checked on the serving containers (those declaring ports; all containers",
+		"when none does) of load-balanced Deployments: no wait, an unreadable preStop, or a wait not",
+		"longer than that bound; terminationGracePeriodSeconds",
 		"(default 30) not longer than preStop, or, when the container sets EKSBALANCE_SHUTDOWN_DELAY or",
 		"EKSBALANCE_DRAIN_TIMEOUT, not longer than preStop + shutdown delay + drain timeout. Fronts",
 		"whose health check is not visible (legacy load balancers, TargetGroupBindings) give no time to",
@@ -36,15 +42,36 @@ _timed := [[b.deployment, b.front, c] |
 
 _hc_text(f) := sprintf("interval %v s x unhealthy threshold %v + timeout %v s", [hc.interval, hc.unhealthy, hc.timeout]) if hc := lib.health_check(f)
 
+_bound_text(f) := sprintf("the later of time to unhealthy %v s (%s) and deregistration propagation %v s", [lib.front_time_to_unhealthy(f), _hc_text(f), lib.deregistration_propagation(f)])
+
+# _in_app_delay is a container's own post-SIGTERM serving time when it has no
+# preStop hook (the workload template's inApp mode).
+_in_app_delay(c) := n if {
+	not lib.has_prestop(c)
+	n := lib.env_number(c, "EKSBALANCE_SHUTDOWN_DELAY")
+	n > 0
+}
+
+# _wait is how long a container keeps serving once termination starts.
+_wait(c) := lib.prestop_seconds(c)
+
+_wait(c) := _in_app_delay(c)
+
+# _hook is the preStop hook's length, 0 without one.
+_hook(c) := n if n := lib.prestop_seconds(c)
+
+_hook(c) := 0 if not lib.has_prestop(c)
+
 findings contains lib.finding(meta, d, msg) if {
 	some t in _timed
 	[i, f, c] := t
 	not lib.has_prestop(c)
+	not _in_app_delay(c)
 	d := lib.resources[i]
-	ttu := lib.front_time_to_unhealthy(f)
+	bound := lib.stop_sending_after(f)
 	msg := sprintf(
-		"container %s has no lifecycle.preStop, so it stops at once while the %s keeps sending to it for up to %v s (%s); add a preStop sleep longer than %v s and a terminationGracePeriodSeconds longer than that",
-		[c.name, lib.describe_front(f), ttu, _hc_text(f), ttu],
+		"container %s has no lifecycle.preStop (and no EKSBALANCE_SHUTDOWN_DELAY), so it stops at once while the %s keeps sending to it for up to %v s (%s); add a preStop sleep longer than %v s and a terminationGracePeriodSeconds longer than that",
+		[c.name, lib.describe_front(f), bound, _bound_text(f), bound],
 	)
 }
 
@@ -54,23 +81,23 @@ findings contains lib.finding(meta, d, msg) if {
 	lib.has_prestop(c)
 	not lib.prestop_seconds(c)
 	d := lib.resources[i]
-	ttu := lib.front_time_to_unhealthy(f)
+	bound := lib.stop_sending_after(f)
 	msg := sprintf(
-		"container %s has a lifecycle.preStop whose duration cannot be read (neither sleep.seconds nor an exec `sleep N`), so it cannot be checked against the time to unhealthy (%v s) of the %s; use lifecycle.preStop.sleep.seconds or exec sleep",
-		[c.name, ttu, lib.describe_front(f)],
+		"container %s has a lifecycle.preStop whose duration cannot be read (neither sleep.seconds nor an exec `sleep N`), so it cannot be checked against the %v s after which the %s stops sending; use lifecycle.preStop.sleep.seconds or exec sleep",
+		[c.name, bound, lib.describe_front(f)],
 	)
 }
 
 findings contains lib.finding(meta, d, msg) if {
 	some t in _timed
 	[i, f, c] := t
-	p := lib.prestop_seconds(c)
-	ttu := lib.front_time_to_unhealthy(f)
-	p <= ttu
+	p := _wait(c)
+	bound := lib.stop_sending_after(f)
+	p <= bound
 	d := lib.resources[i]
 	msg := sprintf(
-		"container %s: lifecycle.preStop waits %v s, not longer than the time to unhealthy of the %s: %v s (%s), so requests still arrive after the container stops; make preStop longer than %v s or the health check faster",
-		[c.name, p, lib.describe_front(f), ttu, _hc_text(f), ttu],
+		"container %s: waits %v s after termination starts, not longer than the %v s after which the %s surely stops sending (%s), so requests still arrive after the container stops; make preStop longer than %v s or the health check faster",
+		[c.name, p, bound, lib.describe_front(f), _bound_text(f), bound],
 	)
 }
 
@@ -100,7 +127,7 @@ findings contains lib.finding(meta, d, msg) if {
 	some i in lib.load_balanced
 	d := lib.resources[i]
 	some c in lib.serving_containers(d)
-	p := lib.prestop_seconds(c)
+	p := _hook(c)
 	_sets_app_wait(c)
 	g := lib.grace_period(d)
 	g > p
