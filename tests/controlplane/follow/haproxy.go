@@ -1,0 +1,247 @@
+package follow
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/eksbalance/eksbalance/tests/controlplane"
+)
+
+// HealthCheck is haproxy's check on each target, the scaled twin of a target group's.
+type HealthCheck struct {
+	// Interval between checks. Default 100 ms: the NLB's 10 s scaled by TimeScale.
+	Interval time.Duration
+	// Fall is how many failed checks take a target out. Default 3, the controller's
+	// NLB default.
+	Fall int
+	// Rise is how many passed checks put a target in. Default 3, as Fall.
+	Rise int
+}
+
+func (h *HealthCheck) setDefaults() {
+	if h.Interval == 0 {
+		h.Interval = 100 * time.Millisecond
+	}
+	if h.Fall == 0 {
+		h.Fall = 3
+	}
+	if h.Rise == 0 {
+		h.Rise = 3
+	}
+}
+
+// HAProxy is one haproxy process with a single proxy ("svc") whose servers are managed
+// at run time through its admin socket: no reloads, as a target group changes without
+// the load balancer restarting.
+type HAProxy struct {
+	// Addr is where clients connect (127.0.0.1:port).
+	Addr string
+	// Mode is haproxy's mode: "tcp" plays an NLB, "http" an ALB.
+	Mode  string
+	Check HealthCheck
+
+	sock string
+	proc *controlplane.Process
+	dir  string
+}
+
+// StartHAProxyE starts haproxy on a free loopback port. It is stopped when the test ends.
+func StartHAProxyE(t controlplane.TestingT, mode string, check HealthCheck) (*HAProxy, error) {
+	t.Helper()
+	check.setDefaults()
+	if mode != "tcp" && mode != "http" {
+		return nil, fmt.Errorf("haproxy mode %q: must be tcp or http", mode)
+	}
+	bin, err := exec.LookPath("haproxy")
+	if err != nil {
+		return nil, err
+	}
+	// Not t.TempDir: its name carries the test's name, and haproxy reads a comma in
+	// the socket path as a list separator.
+	dir, err := os.MkdirTemp("", "cpfollow")
+	if err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := l.Addr().String()
+	l.Close()
+	h := &HAProxy{Addr: addr, Mode: mode, Check: check, sock: filepath.Join(dir, "admin.sock"), dir: dir}
+	cfg := filepath.Join(dir, "haproxy.cfg")
+	if err := os.WriteFile(cfg, []byte(h.config()), 0o600); err != nil {
+		return nil, err
+	}
+	h.proc, err = controlplane.StartProcess("haproxy", bin, []string{"-db", "-f", cfg}, nil, filepath.Join(dir, "haproxy.log"))
+	if err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("---- last lines of haproxy ----\n%s", controlplane.Tail(h.proc.LogPath(), 40))
+		}
+		h.proc.Stop(2 * time.Second)
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := h.Runtime("show info"); err == nil {
+			return h, nil
+		}
+		if err := h.proc.ExitedE(); err != nil {
+			return nil, err
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("haproxy admin socket %s did not answer within 10 s", h.sock)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (h *HAProxy) config() string {
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	w("global")
+	w("    nbthread 1")
+	w("    maxconn 4096")
+	w("    stats socket %s mode 600 level admin", h.sock)
+	w("defaults")
+	w("    mode %s", h.Mode)
+	w("    timeout connect 1s")
+	w("    timeout client 30s")
+	w("    timeout server 30s")
+	w("    timeout check %dms", h.Check.Interval.Milliseconds())
+	// An AWS load balancer does not retry a request on another target; haproxy would,
+	// and hide every loss the rollout check exists to count.
+	w("    retries 0")
+	w("listen svc")
+	w("    bind %s", h.Addr)
+	w("    balance roundrobin")
+	w("    option httpchk GET /readyz")
+	if h.Mode == "http" {
+		// One server connection per request, so a drained target gets no more work.
+		w("    option http-server-close")
+		w("    http-reuse never")
+	}
+	return b.String()
+}
+
+// Runtime sends one command to haproxy's admin socket and returns its answer.
+func (h *HAProxy) Runtime(cmd string) (string, error) {
+	conn, err := net.DialTimeout("unix", h.sock, time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := io.WriteString(conn, cmd+"\n"); err != nil {
+		return "", err
+	}
+	out, err := io.ReadAll(conn)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// ServerState is one server as haproxy's "show stat" reports it.
+type ServerState struct {
+	Name string
+	// Addr is ip:port.
+	Addr string
+	// Status is UP, DOWN, MAINT, DRAIN, "UP 1/3" and so on.
+	Status string
+	// Check is the last check's status (L7OK, L4CON, INI...).
+	Check string
+	// Current is the number of open connections to the server.
+	Current int
+}
+
+// Servers returns the proxy's servers by name.
+func (h *HAProxy) Servers() (map[string]ServerState, error) {
+	out, err := h.Runtime("show stat")
+	if err != nil {
+		return nil, err
+	}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	var cols map[string]int
+	servers := map[string]ServerState{}
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "# ") {
+			cols = map[string]int{}
+			for i, c := range strings.Split(strings.TrimPrefix(line, "# "), ",") {
+				cols[c] = i
+			}
+			continue
+		}
+		f := strings.Split(line, ",")
+		if cols == nil || len(f) < len(cols)-1 || f[cols["pxname"]] != "svc" {
+			continue
+		}
+		name := f[cols["svname"]]
+		if name == "FRONTEND" || name == "BACKEND" {
+			continue
+		}
+		cur := 0
+		fmt.Sscanf(f[cols["scur"]], "%d", &cur)
+		servers[name] = ServerState{
+			Name:    name,
+			Addr:    f[cols["addr"]],
+			Status:  f[cols["status"]],
+			Check:   strings.TrimPrefix(f[cols["check_status"]], "* "),
+			Current: cur,
+		}
+	}
+	return servers, sc.Err()
+}
+
+// AddServer registers a target in maintenance with health checks on: it gets no traffic
+// until EnableServer, which the controller calls once the checks pass.
+func (h *HAProxy) AddServer(name, addr string) error {
+	c := h.Check
+	if err := h.must(fmt.Sprintf("add server svc/%s %s check inter %dms fall %d rise %d",
+		name, addr, c.Interval.Milliseconds(), c.Fall, c.Rise), "New server registered."); err != nil {
+		return err
+	}
+	return h.must("enable health svc/"+name, "")
+}
+
+// EnableServer lets a registered target take traffic.
+func (h *HAProxy) EnableServer(name string) error { return h.must("enable server svc/"+name, "") }
+
+// DrainServer stops new connections to a target and lets open ones finish.
+func (h *HAProxy) DrainServer(name string) error {
+	return h.must("set server svc/"+name+" state drain", "")
+}
+
+// DeleteServer takes a target out for good, closing whatever is still open on it.
+func (h *HAProxy) DeleteServer(name string) error {
+	if err := h.must("set server svc/"+name+" state maint", ""); err != nil {
+		return err
+	}
+	if err := h.must("shutdown sessions server svc/"+name, ""); err != nil {
+		return err
+	}
+	return h.must("del server svc/"+name, "Server deleted.")
+}
+
+// must runs a command and wants the given answer ("" means an empty answer).
+func (h *HAProxy) must(cmd, want string) error {
+	out, err := h.Runtime(cmd)
+	if err != nil {
+		return fmt.Errorf("haproxy %q: %w", cmd, err)
+	}
+	if out != want {
+		return fmt.Errorf("haproxy %q: %s", cmd, out)
+	}
+	return nil
+}
