@@ -161,13 +161,7 @@ func validatePlacement(zones []ZoneCapacity, replicas int, spread Spread) error 
 	nodeAt := map[string]string{}
 	for i, z := range zones {
 		zp := fmt.Sprintf("zones[%d]", i)
-		if z.Name == "" {
-			v.Add(zp+".name", quote(z.Name), "must not be empty")
-		} else if j, dup := zoneAt[z.Name]; dup {
-			v.Add(zp+".name", quote(z.Name), "must be unique; zones[%d] has the same name", j)
-		} else {
-			zoneAt[z.Name] = i
-		}
+		checkZoneName(v, zp, z.Name, i, zoneAt)
 		for k, n := range z.Nodes {
 			np := fmt.Sprintf("%s.nodes[%d]", zp, k)
 			if n == "" {

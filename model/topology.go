@@ -156,13 +156,7 @@ func (t Topology) Validate() error {
 	total := 0
 	for i, z := range t.Zones {
 		zp := fmt.Sprintf("zones[%d]", i)
-		if z.Name == "" {
-			v.Add(zp+".name", quote(z.Name), "must not be empty")
-		} else if j, dup := zoneAt[z.Name]; dup {
-			v.Add(zp+".name", quote(z.Name), "must be unique; zones[%d] has the same name", j)
-		} else {
-			zoneAt[z.Name] = i
-		}
+		checkZoneName(v, zp, z.Name, i, zoneAt)
 		for k, n := range z.Nodes {
 			// The path is only formatted when there is something to report:
 			// topologies can hold thousands of nodes.
@@ -196,3 +190,15 @@ func (t Topology) Validate() error {
 // quote renders a string-like value so that an empty one is visible in an
 // error message.
 func quote[S ~string](s S) string { return fmt.Sprintf("%q", string(s)) }
+
+// checkZoneName records zones[i]'s name in seen, reporting an empty or repeated
+// one (shared by Topology.Validate and Place's own checks).
+func checkZoneName(v *validation.Errors, path, name string, i int, seen map[string]int) {
+	if name == "" {
+		v.Add(path+".name", quote(name), "must not be empty")
+	} else if j, dup := seen[name]; dup {
+		v.Add(path+".name", quote(name), "must be unique; zones[%d] has the same name", j)
+	} else {
+		seen[name] = i
+	}
+}

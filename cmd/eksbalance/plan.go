@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -47,24 +48,30 @@ func (f *planFlags) loadPlan(dir string, stderr io.Writer) (*plan.Plan, error) {
 	return plan.Run(context.Background(), plan.Options{Dir: dir, Stack: f.stack, Reveal: f.reveal})
 }
 
-func runPlan(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
+// planCommand parses what plan and render share (--stack, --reveal, the
+// optional DIR or saved plan), the command's own flags (added by flags, checked
+// by valid) and loads the plan. It returns the exit code to stop with when the
+// plan is nil.
+func planCommand(name, usage string, args []string, stderr io.Writer, flags func(*flag.FlagSet), valid func() bool) (*plan.Plan, int) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var pf planFlags
 	pf.register(fs)
-	output := fs.String("o", "text", "output format: text or json")
-	inputs := fs.Bool("inputs", true, "text output: show each resource's inputs")
+	flags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: eksbalance plan [DIR|PLAN.json] [--stack dev] [-o text|json] [--inputs=false] [--reveal]")
+		fmt.Fprintln(stderr, "usage: eksbalance "+usage)
 		fs.PrintDefaults()
 	}
 	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return 2
+	if errors.Is(err, flag.ErrHelp) {
+		return nil, 0
 	}
-	if len(pos) > 1 || (*output != "text" && *output != "json") {
+	if err != nil {
+		return nil, 2
+	}
+	if len(pos) > 1 || !valid() {
 		fs.Usage()
-		return 2
+		return nil, 2
 	}
 	dir := "."
 	if len(pos) == 1 {
@@ -72,21 +79,36 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 	}
 	p, err := pf.loadPlan(dir, stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "eksbalance plan: %v\n", err)
-		return 2
+		fmt.Fprintf(stderr, "eksbalance %s: %v\n", name, err)
+		return nil, 2
+	}
+	return p, 0
+}
+
+func runPlan(args []string, stdout, stderr io.Writer) int {
+	var output string
+	var inputs bool
+	p, code := planCommand("plan", "plan [DIR|PLAN.json] [--stack dev] [-o text|json] [--inputs=false] [--reveal]", args, stderr,
+		func(fs *flag.FlagSet) {
+			fs.StringVar(&output, "o", "text", "output format: text or json")
+			fs.BoolVar(&inputs, "inputs", true, "text output: show each resource's inputs")
+		},
+		func() bool { return output == "text" || output == "json" })
+	if p == nil {
+		return code
 	}
 	report, err := analyse(p)
 	if err != nil {
 		fmt.Fprintf(stderr, "eksbalance plan: %v\n", err)
 		return 2
 	}
-	if *output == "json" {
+	if output == "json" {
 		if err := writePlanJSON(stdout, p, report); err != nil {
 			fmt.Fprintf(stderr, "eksbalance plan: %v\n", err)
 			return 2
 		}
 	} else {
-		plan.WriteText(stdout, p, plan.TextOptions{Inputs: *inputs, Notes: report.annotations()})
+		plan.WriteText(stdout, p, plan.TextOptions{Inputs: inputs, Notes: report.annotations()})
 		report.writeText(stdout)
 	}
 	if report.mandatory() > 0 {
@@ -96,34 +118,15 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 }
 
 func runRender(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("render", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var pf planFlags
-	pf.register(fs)
-	out := fs.String("o", "", "directory to write the YAML files to (required)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: eksbalance render [DIR|PLAN.json] [--stack dev] -o OUTDIR")
-		fs.PrintDefaults()
-	}
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return 2
-	}
-	if len(pos) > 1 || *out == "" {
-		fs.Usage()
-		return 2
-	}
-	dir := "."
-	if len(pos) == 1 {
-		dir = pos[0]
-	}
-	p, err := pf.loadPlan(dir, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "eksbalance render: %v\n", err)
-		return 2
+	var out string
+	p, code := planCommand("render", "render [DIR|PLAN.json] [--stack dev] -o OUTDIR", args, stderr,
+		func(fs *flag.FlagSet) { fs.StringVar(&out, "o", "", "directory to write the YAML files to (required)") },
+		func() bool { return out != "" })
+	if p == nil {
+		return code
 	}
 	objs, skipped := p.KubernetesObjects()
-	files, err := plan.WriteYAML(*out, objs)
+	files, err := plan.WriteYAML(out, objs)
 	if err != nil {
 		fmt.Fprintf(stderr, "eksbalance render: %v\n", err)
 		return 2
