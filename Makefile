@@ -26,6 +26,8 @@ test: deps test-unit test-controlplane ## everything CI runs: unit, component, l
 
 test-unit: $(BIN) ## Go tests of the root module: components under mocks, plan, policies, model, lab, live preflight
 	EKSBALANCE_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 $$($(GO) list ./... | grep -v /tests/lab)
+	@echo "--- benchmarks, one iteration each: they still run (figures: make bench)"
+	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./model/ ./policies/... > /dev/null
 	@echo "--- lab: haproxy on loopback (tables: model share vs measured share; rollout side by side)"
 	$(GO) test -count=1 -v ./tests/lab/
 	@echo "--- live suite: compiled with -tags live; it says here why it skips"

@@ -123,7 +123,7 @@ spec:
   template:
     metadata: {labels: {app: app-%[1]d}}
     spec:
-      terminationGracePeriodSeconds: 90
+      terminationGracePeriodSeconds: 150
       topologySpreadConstraints:
       - {topologyKey: topology.kubernetes.io/zone, maxSkew: 1, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: app-%[1]d}}}
       containers:
@@ -131,7 +131,7 @@ spec:
         image: registry.k8s.io/e2e-test-images/agnhost:2.39
         ports: [{containerPort: 8080}]
         readinessProbe: {httpGet: {path: /healthz, port: 8080}}
-        lifecycle: {preStop: {sleep: {seconds: 45}}}
+        lifecycle: {preStop: {sleep: {seconds: 125}}}
 ---
 apiVersion: v1
 kind: Service
