@@ -234,7 +234,11 @@ func NewNodeGroups(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.
 		attachments = append(attachments, att)
 	}
 	// Register the role with the cluster (API authentication mode) before any
-	// node boots, so nodes can join.
+	// node boots, so nodes can join, and so the registration is a resource the
+	// stack owns and shows in a plan. EKS also creates an EC2_LINUX entry for a
+	// managed node group's role on its own; this one exists first, with the same
+	// type. Not verified against a live account here (see the live suite): if
+	// EKS rejects the pre-created entry, drop this resource and let EKS own it.
 	entry, err := awseks.NewAccessEntry(ctx, name+"-node", &awseks.AccessEntryArgs{
 		ClusterName:  pulumi.String(a.ClusterName),
 		PrincipalArn: role.Arn,
