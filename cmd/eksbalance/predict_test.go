@@ -146,9 +146,9 @@ func TestPredictBadInput(t *testing.T) {
 		{"eTP with ip", []string{"predict", write("etp.yaml", "loadBalancer: {kind: nlb, targetType: ip}\nexternalTrafficPolicy: Local\nzones: [{name: a, nodes: [{name: n, pods: 1}]}]\n")}, []string{"externalTrafficPolicy"}},
 		{"unknown field", []string{"predict", write("field.yaml", "loadBalancer: {kind: nlb, targetType: ip}\nreplicas: 2\nzones: [{name: a, nodes: [{name: n, pods: 1}]}]\n")}, []string{"replicas", "unknown field"}},
 		{"missing file", []string{"predict", filepath.Join(dir, "nope.yaml")}, []string{"nope.yaml"}},
-		{"no file", []string{"predict"}, []string{"usage"}},
-		{"two files", []string{"predict", seedFile, seedFile}, []string{"usage"}},
-		{"bad output", []string{"predict", seedFile, "-o", "xml"}, []string{"usage"}},
+		{"no file", []string{"predict"}, []string{"a topology FILE is required"}},
+		{"two files", []string{"predict", seedFile, seedFile}, []string{"takes one topology FILE, got 2"}},
+		{"bad output", []string{"predict", seedFile, "-o", "xml"}, []string{`-o is "xml": want text or json`}},
 		{"unknown flag", []string{"predict", seedFile, "--frobnicate"}, []string{"frobnicate"}},
 		{"bad simulation", []string{"predict", seedFile, "--requests", "zipf"}, []string{"distribution", "zipf"}},
 	}
