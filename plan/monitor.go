@@ -3,6 +3,7 @@ package plan
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 
@@ -25,11 +26,13 @@ type monitor struct {
 
 	project, stack string
 	reveal         bool
+	stackOutputs   map[string]map[string]any
 
 	mu        sync.Mutex
 	resources []Resource
 	root      string
 	errors    []string
+	warnings  []string
 	logs      []string
 }
 
@@ -113,6 +116,9 @@ func (m *monitor) ReadResource(_ context.Context, req *pulumirpc.ReadResourceReq
 		return nil, err
 	}
 	_, outs := mockcloud.Outputs(req.GetType(), req.GetName(), inputs)
+	if req.GetType() == stackReferenceType {
+		outs = m.stackReference(req.GetId(), inputs)
+	}
 	obj, err := plugin.MarshalProperties(outs, marshalOut)
 	if err != nil {
 		return nil, err
@@ -134,9 +140,12 @@ func (m *monitor) Log(_ context.Context, req *pulumirpc.LogRequest) (*pbempty.Em
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	line := strings.TrimSpace(req.GetMessage())
-	if req.GetSeverity() == pulumirpc.LogSeverity_ERROR {
+	switch req.GetSeverity() {
+	case pulumirpc.LogSeverity_ERROR:
 		m.errors = append(m.errors, line)
-	} else {
+	case pulumirpc.LogSeverity_WARNING:
+		m.addWarning(line)
+	default:
 		m.logs = append(m.logs, fmt.Sprintf("%s: %s", strings.ToLower(req.GetSeverity().String()), line))
 	}
 	return &pbempty.Empty{}, nil
@@ -153,4 +162,16 @@ func (m *monitor) SetRootResource(_ context.Context, req *pulumirpc.SetRootResou
 	defer m.mu.Unlock()
 	m.root = req.GetUrn()
 	return &pulumirpc.SetRootResourceResponse{}, nil
+}
+
+// addWarning records a warning once (a program may log the same one per
+// resource), keeping the list sorted. The caller holds m.mu.
+func (m *monitor) addWarning(w string) {
+	i := sort.SearchStrings(m.warnings, w)
+	if i < len(m.warnings) && m.warnings[i] == w {
+		return
+	}
+	m.warnings = append(m.warnings, "")
+	copy(m.warnings[i+1:], m.warnings[i:])
+	m.warnings[i] = w
 }

@@ -25,7 +25,8 @@ import (
 
 // Options says which program to plan and how.
 type Options struct {
-	// Dir holds the program's Pulumi.yaml.
+	// Dir is the program's directory or any directory below its project: the
+	// project is the nearest Pulumi.yaml at or above Dir, as pulumi finds it.
 	Dir string
 	// Stack names the stack whose Pulumi.<stack>.yaml supplies config. Default "dev".
 	Stack string
@@ -39,6 +40,11 @@ type Options struct {
 	// a directory per program under the user cache dir (eksbalance/plan/), or a
 	// temp dir removed after the run when there is no cache dir.
 	BuildDir string
+	// StackOutputs are the outputs pulumi.NewStackReference sees offline, by
+	// stack name as the program writes it ("org/project/stack"). A referenced
+	// stack without an entry gets no outputs: each one the program reads is
+	// unknown, as in a preview before that stack exists, and the plan warns.
+	StackOutputs map[string]map[string]any
 }
 
 // Project is what plan reads from Pulumi.yaml.
@@ -49,6 +55,28 @@ type Project struct {
 	StackConfigDir string
 	// Config holds project-level defaults, key -> value, keys already namespaced.
 	Config map[string]any
+}
+
+// FindProject returns the nearest directory at or above dir that holds a
+// Pulumi.yaml: the project pulumi itself would use when run in dir.
+func FindProject(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	if st, err := os.Stat(abs); err != nil {
+		return "", fmt.Errorf("no Pulumi project in %s: %w", dir, err)
+	} else if !st.IsDir() {
+		return "", fmt.Errorf("no Pulumi project in %s: not a directory", dir)
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "Pulumi.yaml")); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("no Pulumi project in %s: no Pulumi.yaml there or in any directory above it", dir)
+		}
+	}
 }
 
 // LoadProject reads dir/Pulumi.yaml.
@@ -166,7 +194,7 @@ func Run(ctx context.Context, opts Options) (*Plan, error) {
 	if opts.Stack == "" {
 		opts.Stack = "dev"
 	}
-	dir, err := filepath.Abs(opts.Dir)
+	dir, err := FindProject(opts.Dir)
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +237,7 @@ func Run(ctx context.Context, opts Options) (*Plan, error) {
 		return nil, fmt.Errorf("building %s: %w\n%s", mainDir, err, out)
 	}
 
-	m := &monitor{project: proj.Name, stack: opts.Stack, reveal: opts.Reveal}
+	m := &monitor{project: proj.Name, stack: opts.Stack, reveal: opts.Reveal, stackOutputs: opts.StackOutputs}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -261,7 +289,7 @@ func Run(ctx context.Context, opts Options) (*Plan, error) {
 		}
 		return nil, fmt.Errorf("%s (stack %s): %w\n%s", proj.Name, opts.Stack, runErr, msg)
 	}
-	p := &Plan{Project: proj.Name, Stack: opts.Stack, Resources: append([]Resource(nil), m.resources...)}
+	p := &Plan{Project: proj.Name, Stack: opts.Stack, Resources: append([]Resource(nil), m.resources...), Warnings: m.warnings}
 	p.sort()
 	return p, nil
 }

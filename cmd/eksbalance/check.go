@@ -76,7 +76,7 @@ func checkWith(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("check", stderr, printCheckUsage)
 	output := fs.String("o", "text", "output format: text, json or sarif")
 	list := fs.Bool("rules", false, "list the rules (ID, severity, scope, title, doc) instead of checking")
-	pos, code, done := parse(fs, args, stderr)
+	pos, code, done := fs.parse(args, stderr)
 	if done {
 		return code
 	}

@@ -129,29 +129,35 @@ func usageError(stderr io.Writer, cmd, format string, args ...any) int {
 	return 2
 }
 
-// newFlagSet is a command's flag set: parse errors are reported by parse (one
-// line, via usageError), -h prints printUsage to stderr.
-func newFlagSet(name string, stderr io.Writer, printUsage func(w io.Writer)) *flag.FlagSet {
+// flagSet is a command's flags and the usage -h prints.
+type flagSet struct {
+	*flag.FlagSet
+	help func()
+}
+
+// newFlagSet is a command's flag set: parse errors are reported by parse in
+// one line (via usageError), and -h prints printUsage and the flags to stderr.
+func newFlagSet(name string, stderr io.Writer, printUsage func(w io.Writer)) *flagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
+	fs.Usage = func() {} // the flag package calls it on errors too; parse decides
+	return &flagSet{FlagSet: fs, help: func() {
 		printUsage(stderr)
 		fmt.Fprintln(stderr, "flags:")
 		fs.SetOutput(stderr)
 		fs.PrintDefaults()
 		fs.SetOutput(io.Discard)
-	}
-	return fs
+	}}
 }
 
 // parse parses flags that may come before or after positional arguments
 // (`eksbalance plan . --stack dev` and `eksbalance plan --stack dev .` alike)
 // and returns the positional ones. done is true when the command should stop
 // with code: after -h (0, usage printed) or a bad flag (2, reason printed).
-func parse(fs *flag.FlagSet, args []string, stderr io.Writer) (positional []string, code int, done bool) {
-	pos, err := parseArgs(fs, args)
+func (fs *flagSet) parse(args []string, stderr io.Writer) (positional []string, code int, done bool) {
+	pos, err := parseArgs(fs.FlagSet, args)
 	if errors.Is(err, flag.ErrHelp) {
-		fs.Usage()
+		fs.help()
 		return nil, 0, true
 	}
 	if err != nil {

@@ -175,7 +175,7 @@ func TestPlanTextAndRenderCheck(t *testing.T) {
 	for _, want := range []string{
 		"eks:index:ManagedNodeGroup",
 		"├─ ",
-		"traffic: 6 pods: max/mean 1.000",
+		"~ traffic: 6 pods, max/mean 1.000",
 		"ip targets, cross-zone on (toolkit default)",
 		"instance, Cluster, cross-zone off (K8s default)",
 		"After drift",
@@ -206,19 +206,66 @@ func TestPlanTextAndRenderCheck(t *testing.T) {
 	}
 }
 
-func TestPlanUsage(t *testing.T) {
+// TestUsageErrors: every rejected argument gets exit 2 and one line that says
+// why, names the command and points at its help; no usage dump.
+func TestUsageErrors(t *testing.T) {
 	t.Parallel()
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"plan", "-o", "yaml"}, `eksbalance plan: -o is "yaml": want text or json (see 'eksbalance help plan')`},
+		{[]string{"plan", "a", "b"}, "eksbalance plan: takes one DIR or saved PLAN.json, got 2: a b"},
+		{[]string{"plan", "--nodes", "us-east-1a=two"}, `eksbalance plan: --nodes "us-east-1a=two": "us-east-1a=two": the node count must be a whole number >= 0`},
+		{[]string{"plan", "--nodes", "a=1", "--nodes-file", seedFile}, "eksbalance plan: --nodes and --nodes-file both describe the existing nodes: give one"},
+		{[]string{"plan", "--stack-output", "platform/prod"}, `eksbalance plan: invalid value "platform/prod" for flag -stack-output: "platform/prod": want STACK:KEY=VALUE`},
+		{[]string{"plan", "--inputs=maybe"}, "eksbalance plan: invalid boolean value \"maybe\" for -inputs"},
+		{[]string{"render", "."}, "eksbalance render: -o OUTDIR is required: the directory to write the YAML files to"},
+		{[]string{"predict", seedFile, seedFile}, "eksbalance predict: takes one topology FILE, got 2"},
+		{[]string{"check"}, "eksbalance check: a PATH is required"},
+		{[]string{"plna"}, `eksbalance: unknown command "plna" (did you mean "plan"?); run 'eksbalance help' for the list`},
+		{[]string{"help", "chek"}, `eksbalance help: unknown command "chek" (did you mean "check"?); commands: check, plan, predict, render`},
+		{nil, "eksbalance: a command is required"},
+	}
+	for _, tt := range tests {
+		var out, errb bytes.Buffer
+		code := run(tt.args, &out, &errb)
+		first, _, _ := strings.Cut(errb.String(), "\n")
+		if code != 2 || !strings.Contains(first, tt.want) {
+			t.Errorf("%q: exit %d, first stderr line %q, want exit 2 and %q", tt.args, code, first, tt.want)
+		}
+		if tt.args != nil && strings.Count(errb.String(), "\n") != 1 {
+			t.Errorf("%q: stderr is not one line:\n%s", tt.args, errb.String())
+		}
+		if out.Len() != 0 {
+			t.Errorf("%q: wrote to stdout: %s", tt.args, out.String())
+		}
+	}
 	var out, errb bytes.Buffer
-	if code := run([]string{"plan", "-o", "yaml"}, &out, &errb); code != 2 {
-		t.Errorf("bad -o: exit %d, want 2", code)
+	if code := run([]string{"plan", t.TempDir()}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "no Pulumi.yaml there or in any directory above it") {
+		t.Errorf("plan of a dir without a project: exit %d, stderr %q", code, errb.String())
 	}
-	if code := run([]string{"render", "."}, &out, &errb); code != 2 {
-		t.Errorf("render without -o: exit %d, want 2", code)
+}
+
+// TestHelp: `eksbalance help COMMAND` prints that command's usage and flags to
+// stdout, not the top-level usage.
+func TestHelp(t *testing.T) {
+	t.Parallel()
+	for name := range commands {
+		var out, errb bytes.Buffer
+		if code := run([]string{"help", name}, &out, &errb); code != 0 {
+			t.Errorf("help %s: exit %d: %s", name, code, errb.String())
+		}
+		if !strings.HasPrefix(out.String(), "usage: eksbalance "+name) || !strings.Contains(out.String(), "flags:") || strings.Contains(out.String(), "commands:") {
+			t.Errorf("help %s printed:\n%s", name, out.String())
+		}
 	}
-	if code := run([]string{"plan", t.TempDir()}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "Pulumi.yaml") {
-		t.Errorf("plan of a dir without Pulumi.yaml: exit %d, stderr %q", code, errb.String())
+	var out, errb bytes.Buffer
+	if code := run([]string{"help"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "commands:") {
+		t.Errorf("help: exit %d\n%s", code, out.String())
 	}
-	if code := run([]string{"nope"}, &out, &errb); code != 2 {
-		t.Errorf("unknown command: exit %d", code)
+	out.Reset()
+	if code := run([]string{"help", "plan"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "--nodes") || !strings.Contains(out.String(), "-stack-outputs") {
+		t.Errorf("help plan lacks the existing-cluster flags:\n%s", out.String())
 	}
 }

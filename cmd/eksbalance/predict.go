@@ -51,7 +51,7 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&l7, "l7", false, "simulation: balance every request (ALB) instead of every connection")
 	fs.IntVar(&sim.Repetitions, "runs", 0, "simulation: independent runs for the 95% confidence interval (default 30)")
 	fs.Uint64Var(&sim.Seed, "seed", 0, "simulation: random seed; the same seed repeats the result")
-	pos, code, done := parse(fs, args, stderr)
+	pos, code, done := fs.parse(args, stderr)
 	if done {
 		return code
 	}

@@ -55,7 +55,7 @@ func Predict(p *plan.Plan) ([]Prediction, []string, error) {
 	zones := capacity(p)
 	var notes []string
 	if len(zones) == 0 {
-		return nil, []string{"no node groups in the plan (eks:index:ManagedNodeGroup with a zone tag): traffic prediction skipped"}, nil
+		return nil, []string{"no node groups in the plan (eks:index:ManagedNodeGroup with a zone tag) and no existing nodes given (eksbalance plan --nodes or --nodes-file): traffic prediction skipped"}, nil
 	}
 	fronts := frontsOf(p)
 	var out []Prediction
@@ -134,8 +134,19 @@ func copyZones(zones []model.Zone) []model.Zone {
 	return out
 }
 
-// capacity lists each zone's nodes from the managed node groups' desired sizes.
+// capacity lists each zone's nodes: the existing nodes the caller described
+// when there are any (they win over node groups), else the managed node
+// groups' desired sizes.
 func capacity(p *plan.Plan) []model.ZoneCapacity {
+	if len(p.ExistingNodes) > 0 {
+		out := make([]model.ZoneCapacity, 0, len(p.ExistingNodes))
+		for _, z := range p.ExistingNodes {
+			if len(z.Nodes) > 0 {
+				out = append(out, model.ZoneCapacity{Name: z.Name, Nodes: append([]string(nil), z.Nodes...)})
+			}
+		}
+		return out
+	}
 	byZone := map[string][]string{}
 	for _, g := range p.ByType("eks:index:ManagedNodeGroup") {
 		zone := g.String("tags[" + zoneTag + "]")
@@ -201,7 +212,7 @@ func frontsOf(p *plan.Plan) frontSet {
 	var out frontSet
 	for _, s := range p.ByType("kubernetes:core/v1:Service") {
 		services[s.String("metadata.namespace")+"/"+s.String("metadata.name")] = s
-		if s.String("spec.type") != "LoadBalancer" {
+		if s.String("spec.type") != "LoadBalancer" || otherClass(s) {
 			continue
 		}
 		f := front{name: "Service " + nsName(s.Inputs), namespace: s.String("metadata.namespace"), selector: selector(s), kind: model.KindNLB}
@@ -244,6 +255,17 @@ func frontsOf(p *plan.Plan) frontSet {
 		}
 	}
 	return out
+}
+
+// awsServiceClasses are the Service load-balancer classes AWS serves: the AWS
+// Load Balancer Controller's and EKS Auto Mode's.
+var awsServiceClasses = map[string]bool{"service.k8s.aws/nlb": true, "eks.amazonaws.com/nlb": true}
+
+// otherClass: the Service names a load-balancer class of another controller
+// (tailscale, MetalLB, ...), so no AWS load balancer is in front of it.
+func otherClass(s plan.Resource) bool {
+	c := s.String("spec.loadBalancerClass")
+	return c != "" && !awsServiceClasses[c]
 }
 
 func backends(ing plan.Resource) []string {
