@@ -141,7 +141,7 @@ type nodesFlags struct {
 
 func (f *nodesFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.spec, "nodes", "", "existing nodes per zone for the traffic prediction, e.g. us-east-1a=2,us-east-1b=2,us-east-1c=2")
-	fs.StringVar(&f.file, "nodes-file", "", "existing nodes from a predict topology file (zones and node names; its pods and load balancer are ignored)")
+	fs.StringVar(&f.file, "nodes-file", "", "existing nodes from the output of kubectl get nodes -o json (zone label) or a predict topology file (its pods and load balancer are ignored)")
 }
 
 // check reads the flags before anything is built and says why they cannot be
@@ -164,6 +164,13 @@ func (f *nodesFlags) zones() ([]plan.Zone, error) {
 	case f.spec != "":
 		return parseNodes(f.spec)
 	case f.file != "":
+		b, err := os.ReadFile(f.file)
+		if err != nil {
+			return nil, fmt.Errorf("--nodes-file: %w", err)
+		}
+		if zones, ok, err := kubectlNodes(f.file, b); ok {
+			return zones, err
+		}
 		t, err := model.ReadTopologyFile(f.file)
 		if err != nil {
 			return nil, fmt.Errorf("--nodes-file: %w", err)
@@ -179,6 +186,60 @@ func (f *nodesFlags) zones() ([]plan.Zone, error) {
 		return out, nil
 	}
 	return nil, nil
+}
+
+// zoneLabel is the well-known label that carries a node's zone.
+const zoneLabel = "topology.kubernetes.io/zone"
+
+// kubectlNodes reads `kubectl get nodes -o json` (or -o yaml): a List or
+// NodeList of Nodes, each placed in the zone of its topology.kubernetes.io/zone
+// label. Cordoned nodes (spec.unschedulable) take no new pods and are left out.
+// ok is false when the file is not such a list.
+func kubectlNodes(path string, b []byte) (zones []plan.Zone, ok bool, err error) {
+	var list struct {
+		Kind  string `yaml:"kind"`
+		Items []struct {
+			Kind     string `yaml:"kind"`
+			Metadata struct {
+				Name   string            `yaml:"name"`
+				Labels map[string]string `yaml:"labels"`
+			} `yaml:"metadata"`
+			Spec struct {
+				Unschedulable bool `yaml:"unschedulable"`
+			} `yaml:"spec"`
+		} `yaml:"items"`
+	}
+	if yaml.Unmarshal(b, &list) != nil || (list.Kind != "List" && list.Kind != "NodeList") {
+		return nil, false, nil
+	}
+	byZone := map[string][]string{}
+	var unzoned []string
+	for _, n := range list.Items {
+		if n.Kind != "" && n.Kind != "Node" {
+			return nil, true, fmt.Errorf("--nodes-file %s: holds a %s, want the Nodes of `kubectl get nodes -o json`", path, n.Kind)
+		}
+		if n.Spec.Unschedulable {
+			continue
+		}
+		z := n.Metadata.Labels[zoneLabel]
+		if z == "" {
+			unzoned = append(unzoned, n.Metadata.Name)
+			continue
+		}
+		byZone[z] = append(byZone[z], n.Metadata.Name)
+	}
+	if len(unzoned) > 0 {
+		return nil, true, fmt.Errorf("--nodes-file %s: node(s) %s have no %s label", path, strings.Join(unzoned, ", "), zoneLabel)
+	}
+	if len(byZone) == 0 {
+		return nil, true, fmt.Errorf("--nodes-file %s: no schedulable Node in the list", path)
+	}
+	for z, names := range byZone {
+		sort.Strings(names)
+		zones = append(zones, plan.Zone{Name: z, Nodes: names})
+	}
+	sort.Slice(zones, func(i, j int) bool { return zones[i].Name < zones[j].Name })
+	return zones, true, nil
 }
 
 // parseNodes reads ZONE=N,ZONE=N. Every problem is reported at once.

@@ -172,3 +172,43 @@ func TestPlanExistingNodes(t *testing.T) {
 		t.Errorf("--nodes-file: text\n%s", out)
 	}
 }
+
+// TestPlanNodesFromKubectl: --nodes-file takes `kubectl get nodes -o json`:
+// zones from the topology.kubernetes.io/zone label, cordoned nodes left out,
+// and a node without the label is an error naming it.
+func TestPlanNodesFromKubectl(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	node := func(name, zone string, cordoned bool) map[string]any {
+		n := map[string]any{"apiVersion": "v1", "kind": "Node", "metadata": map[string]any{"name": name, "labels": map[string]any{"kubernetes.io/hostname": name}}}
+		if zone != "" {
+			n["metadata"].(map[string]any)["labels"].(map[string]any)["topology.kubernetes.io/zone"] = zone
+		}
+		if cordoned {
+			n["spec"] = map[string]any{"unschedulable": true}
+		}
+		return n
+	}
+	write := func(name string, items ...map[string]any) string {
+		b, err := json.Marshal(map[string]any{"apiVersion": "v1", "kind": "List", "items": items})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := write("nodes.json", node("ip-10-0-1-5", "eu-west-1a", false), node("ip-10-0-2-7", "eu-west-1b", false),
+		node("ip-10-0-1-9", "eu-west-1a", false), node("ip-10-0-2-8", "eu-west-1b", true))
+	code, out, errOut := runOut(t, "plan", savedPlan(t, false), "--nodes-file", good)
+	if code != 1 || !strings.Contains(out, "3 node(s) in 2 zone(s)") || !strings.Contains(out, "eu-west-1a  ip-10-0-1-9") || strings.Contains(out, "ip-10-0-2-8") {
+		t.Errorf("exit %d\n%s%s", code, out, errOut)
+	}
+	bad := write("unlabelled.json", node("ip-10-0-3-1", "", false))
+	code, _, errOut = runOut(t, "plan", savedPlan(t, false), "--nodes-file", bad)
+	if code != 2 || !strings.Contains(errOut, "node(s) ip-10-0-3-1 have no topology.kubernetes.io/zone label") {
+		t.Errorf("unlabelled node: exit %d, %s", code, errOut)
+	}
+}
