@@ -106,9 +106,10 @@ func (f *planFlags) loadPlan(dir string, stderr io.Writer) (*plan.Plan, error) {
 	return plan.Run(context.Background(), plan.Options{Dir: dir, Stack: f.stack, Reveal: f.reveal, StackOutputs: outs})
 }
 
+// relOrAbs is path relative to the working directory when that is shorter.
 func relOrAbs(path string) string {
 	if wd, err := os.Getwd(); err == nil {
-		if rel, err := filepath.Rel(wd, path); err == nil && !strings.HasPrefix(rel, "..") {
+		if rel, err := filepath.Rel(wd, path); err == nil && len(rel) < len(path) {
 			return rel
 		}
 	}

@@ -124,6 +124,27 @@ func TestPlanStacks(t *testing.T) {
 	}
 }
 
+// TestPlanFindsProjectAbove: `eksbalance plan stacks` plans the root project
+// (Pulumi.yaml's main is stacks/), as pulumi run in stacks/ would.
+func TestPlanFindsProjectAbove(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the platform program: skipped with -short")
+	}
+	t.Parallel()
+	var out, errb bytes.Buffer
+	code := run([]string{"plan", "../../stacks", "-o", "json"}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var p planOut
+	if err := json.Unmarshal(out.Bytes(), &p); err != nil || p.Project != "eksbalance" || p.count("eks:index:ManagedNodeGroup") != 3 {
+		t.Errorf("planned %s with %d node groups (%v)", p.Project, p.count("eks:index:ManagedNodeGroup"), err)
+	}
+	if !strings.Contains(errb.String(), "planning ../../stacks (project ../..") {
+		t.Errorf("stderr does not say which project: %s", errb.String())
+	}
+}
+
 func TestPlanExamplesShowLoadBalancerSettings(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the example programs: skipped with -short")
