@@ -18,6 +18,10 @@ type Plan struct {
 	Stack   string `json:"stack"`
 	// Resources in registration order.
 	Resources []Resource `json:"resources"`
+	// Warnings are what a preview would warn about: the program's own warnings
+	// (ctx.Log.Warn) and the plan's findings about running it for real (an API
+	// endpoint the runner cannot reach, see UnreachableAPIWarnings).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Resource is one registration: a component or a custom resource, with its inputs

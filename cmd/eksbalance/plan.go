@@ -109,6 +109,7 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 		}
 	} else {
 		plan.WriteText(stdout, p, plan.TextOptions{Inputs: inputs, Notes: report.annotations()})
+		writeWarnings(stdout, p)
 		report.writeText(stdout)
 	}
 	if report.mandatory() > 0 {

@@ -28,7 +28,11 @@ func zoneSubnets() []ZoneSubnet {
 func run(t *testing.T, mutate func(a *Args)) (*pulumitest.Capture, error) {
 	t.Helper()
 	return pulumitest.Run(t, func(ctx *pulumi.Context) error {
-		cl, err := eks.NewCluster(ctx, "demo", &eks.ClusterArgs{Name: pulumi.String("demo")})
+		// API authentication, as the cluster component sets: with the aws-auth
+		// ConfigMap (pulumi-eks' default) pulumi-eks refuses a managed node
+		// group whose role is not one of the cluster's instanceRoles.
+		api := eks.AuthenticationModeApi
+		cl, err := eks.NewCluster(ctx, "demo", &eks.ClusterArgs{Name: pulumi.String("demo"), AuthenticationMode: &api})
 		if err != nil {
 			return err
 		}
