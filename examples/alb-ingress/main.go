@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
 	"github.com/eksbalance/eksbalance/components/loadbalancer"
 	"github.com/eksbalance/eksbalance/components/workload"
@@ -22,8 +21,16 @@ import (
 
 func main() {
 	pulumi.Run(func(ctx *pulumi.Context) error {
-		cfg := config.New(ctx, "")
-		demo, err := democluster.New(ctx, "alb-demo")
+		// Strict config: a mistyped key or a value of the wrong type (public:
+		// "yes") is an error naming the key, not a silent default.
+		cfg, problems := democluster.Config(ctx)
+		public := cfg.Bool("public", false)
+		replicas := cfg.Int("replicas", 0) // 0: two per zone
+		settings := democluster.ReadSettings(cfg)
+		if err := democluster.Check(cfg, problems); err != nil {
+			return err
+		}
+		demo, err := democluster.NewWith(ctx, "alb-demo", settings)
 		if err != nil {
 			return err
 		}
@@ -31,14 +38,14 @@ func main() {
 		// start), except a 2-minute idle timeout (the app's keepalive is derived
 		// above it) and an internet-facing scheme only when asked for.
 		alb := loadbalancer.ALB{IdleTimeout: 2 * time.Minute}
-		if cfg.GetBool("public") {
+		if public {
 			alb.Scheme = loadbalancer.SchemeInternetFacing
 		}
 		svc, err := workload.NewWorkload(ctx, "echo", &workload.Args{
 			Front:     workload.FrontALB,
 			ALB:       alb,
 			ZoneCount: len(demo.Zones),
-			Replicas:  cfg.GetInt("replicas"), // 0: two per zone
+			Replicas:  replicas,
 		}, demo.Options()...)
 		if err != nil {
 			return err

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
 	"github.com/eksbalance/eksbalance/components/loadbalancer"
 	"github.com/eksbalance/eksbalance/components/workload"
@@ -20,8 +19,16 @@ import (
 
 func main() {
 	pulumi.Run(func(ctx *pulumi.Context) error {
-		cfg := config.New(ctx, "")
-		demo, err := democluster.New(ctx, "nlb-demo")
+		// Strict config: a mistyped key or a value of the wrong type (public:
+		// "yes") is an error naming the key, not a silent default.
+		cfg, problems := democluster.Config(ctx)
+		public := cfg.Bool("public", false)
+		replicas := cfg.Int("replicas", 0) // 0: two per zone
+		settings := democluster.ReadSettings(cfg)
+		if err := democluster.Check(cfg, problems); err != nil {
+			return err
+		}
+		demo, err := democluster.NewWith(ctx, "nlb-demo", settings)
 		if err != nil {
 			return err
 		}
@@ -30,14 +37,14 @@ func main() {
 		// connections open for minutes, and an internet-facing scheme only when
 		// asked for.
 		nlb := loadbalancer.NLB{Listeners: []loadbalancer.Listener{{Port: 80, IdleTimeout: 10 * time.Minute}}}
-		if cfg.GetBool("public") {
+		if public {
 			nlb.Scheme = loadbalancer.SchemeInternetFacing
 		}
 		svc, err := workload.NewWorkload(ctx, "echo", &workload.Args{
 			Front:     workload.FrontNLB,
 			NLB:       nlb,
 			ZoneCount: len(demo.Zones),
-			Replicas:  cfg.GetInt("replicas"), // 0: two per zone
+			Replicas:  replicas,
 		}, demo.Options()...)
 		if err != nil {
 			return err
