@@ -21,16 +21,8 @@ import (
 
 func main() {
 	pulumi.Run(func(ctx *pulumi.Context) error {
-		// Strict config: a mistyped key or a value of the wrong type (public:
-		// "yes") is an error naming the key, not a silent default.
-		cfg, problems := democluster.Config(ctx)
-		public := cfg.Bool("public", false)
-		replicas := cfg.Int("replicas", 0) // 0: two per zone
-		settings := democluster.ReadSettings(cfg)
-		if err := democluster.Check(cfg, problems); err != nil {
-			return err
-		}
-		demo, err := democluster.NewWith(ctx, "alb-demo", settings)
+		// The stack config is read strictly (public, replicas, apiAccessCidrs).
+		demo, cfg, err := democluster.NewExample(ctx, "alb-demo")
 		if err != nil {
 			return err
 		}
@@ -38,14 +30,14 @@ func main() {
 		// start), except a 2-minute idle timeout (the app's keepalive is derived
 		// above it) and an internet-facing scheme only when asked for.
 		alb := loadbalancer.ALB{IdleTimeout: 2 * time.Minute}
-		if public {
+		if cfg.Public {
 			alb.Scheme = loadbalancer.SchemeInternetFacing
 		}
 		svc, err := workload.NewWorkload(ctx, "echo", &workload.Args{
 			Front:     workload.FrontALB,
 			ALB:       alb,
 			ZoneCount: len(demo.Zones),
-			Replicas:  replicas,
+			Replicas:  cfg.Replicas, // 0: two per zone
 		}, demo.Options()...)
 		if err != nil {
 			return err

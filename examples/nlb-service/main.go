@@ -19,16 +19,8 @@ import (
 
 func main() {
 	pulumi.Run(func(ctx *pulumi.Context) error {
-		// Strict config: a mistyped key or a value of the wrong type (public:
-		// "yes") is an error naming the key, not a silent default.
-		cfg, problems := democluster.Config(ctx)
-		public := cfg.Bool("public", false)
-		replicas := cfg.Int("replicas", 0) // 0: two per zone
-		settings := democluster.ReadSettings(cfg)
-		if err := democluster.Check(cfg, problems); err != nil {
-			return err
-		}
-		demo, err := democluster.NewWith(ctx, "nlb-demo", settings)
+		// The stack config is read strictly (public, replicas, apiAccessCidrs).
+		demo, cfg, err := democluster.NewExample(ctx, "nlb-demo")
 		if err != nil {
 			return err
 		}
@@ -37,14 +29,14 @@ func main() {
 		// connections open for minutes, and an internet-facing scheme only when
 		// asked for.
 		nlb := loadbalancer.NLB{Listeners: []loadbalancer.Listener{{Port: 80, IdleTimeout: 10 * time.Minute}}}
-		if public {
+		if cfg.Public {
 			nlb.Scheme = loadbalancer.SchemeInternetFacing
 		}
 		svc, err := workload.NewWorkload(ctx, "echo", &workload.Args{
 			Front:     workload.FrontNLB,
 			NLB:       nlb,
 			ZoneCount: len(demo.Zones),
-			Replicas:  replicas,
+			Replicas:  cfg.Replicas, // 0: two per zone
 		}, demo.Options()...)
 		if err != nil {
 			return err

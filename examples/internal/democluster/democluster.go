@@ -69,6 +69,31 @@ func New(ctx *pulumi.Context, prefix string) (*Demo, error) {
 	return NewWith(ctx, prefix, s)
 }
 
+// Example is what the examples read from their stack config besides the
+// cluster's settings.
+type Example struct {
+	// Public (key public) makes the load balancer internet-facing. Default
+	// false: internal.
+	Public bool
+	// Replicas (key replicas) of the example's workload. Default 0: two per zone.
+	Replicas int
+}
+
+// NewExample reads an example's stack config strictly (its keys public and
+// replicas, and the cluster's) and creates its cluster, named prefix-<stack>.
+// A mistyped key or a value of the wrong type (public: "yes") is an error
+// naming the key, not a silent default.
+func NewExample(ctx *pulumi.Context, prefix string) (*Demo, Example, error) {
+	c, v := Config(ctx)
+	ex := Example{Public: c.Bool("public", false), Replicas: c.Int("replicas", 0)}
+	s := ReadSettings(c)
+	if err := Check(c, v); err != nil {
+		return nil, ex, err
+	}
+	demo, err := NewWith(ctx, prefix, s)
+	return demo, ex, err
+}
+
 // NewWith creates the cluster named prefix-<stack> with settings s.
 func NewWith(ctx *pulumi.Context, prefix string, s Settings) (*Demo, error) {
 	name := prefix + "-" + ctx.Stack()
