@@ -2,9 +2,11 @@ package model
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 )
 
 // NamedPopulation is one load-balancer setting's SimulatePopulation result.
@@ -43,12 +45,21 @@ func PopulationContrast(t Topology, toolkitAge Duration, o PopulationOptions) ([
 		{Name: "nlb-no-recycling", Label: "NLB, no recycling", Topology: nlb(true, 0)},
 		{Name: "alb-least-outstanding", Label: "ALB, least outst.", Topology: alb},
 	}
+	// The rows are independent: run them side by side.
+	errs := make([]error, len(set))
+	var wg sync.WaitGroup
 	for i := range set {
-		res, err := SimulatePopulation(set[i].Topology, o)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", set[i].Name, err)
-		}
-		set[i].Result = res
+		wg.Go(func() {
+			res, err := SimulatePopulation(set[i].Topology, o)
+			if err != nil {
+				errs[i] = fmt.Errorf("%s: %w", set[i].Name, err)
+			}
+			set[i].Result = res
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return set, nil
 }

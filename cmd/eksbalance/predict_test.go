@@ -36,6 +36,8 @@ func TestPredictJSON(t *testing.T) {
 			CrossZoneFraction *float64        `json:"crossZoneFraction"`
 			ExtraHopFraction  *float64        `json:"extraHopFraction"`
 			Simulation        json.RawMessage `json:"simulation"`
+			ZoneLost          json.RawMessage `json:"zoneLost"`
+			Population        json.RawMessage `json:"population"`
 		}
 		dec := json.NewDecoder(&out)
 		dec.DisallowUnknownFields()
@@ -67,6 +69,19 @@ func TestPredictJSON(t *testing.T) {
 		}
 		if doc.Simulation != nil {
 			t.Errorf("%v: simulation present though not asked for", args)
+		}
+		var zoneLost []struct {
+			Zone      string `json:"zone"`
+			Survivors int    `json:"survivors"`
+		}
+		var population []struct {
+			Name string `json:"name"`
+		}
+		if err := json.Unmarshal(doc.ZoneLost, &zoneLost); err != nil || len(zoneLost) != 2 || zoneLost[0].Zone != "us-east-1a" || zoneLost[0].Survivors != 3 {
+			t.Errorf("%v: zoneLost = %+v (%v), want a row per zone, 3 pods left without us-east-1a", args, zoneLost, err)
+		}
+		if err := json.Unmarshal(doc.Population, &population); err != nil || len(population) != 5 || population[1].Name != "toolkit-default" {
+			t.Errorf("%v: population = %+v (%v), want the file's row and 4 variants", args, population, err)
 		}
 	}
 }
@@ -151,6 +166,8 @@ func TestPredictBadInput(t *testing.T) {
 		{"bad output", []string{"predict", seedFile, "-o", "xml"}, []string{"usage"}},
 		{"unknown flag", []string{"predict", seedFile, "--frobnicate"}, []string{"frobnicate"}},
 		{"bad simulation", []string{"predict", seedFile, "--requests", "zipf"}, []string{"distribution", "zipf"}},
+		{"bad clients flag", []string{"predict", seedFile, "--clients", "callers=ten,pools=2"}, []string{"callers=ten", "whole number", "pools=2", "unknown key"}},
+		{"bad clients value", []string{"predict", seedFile, "--clients", "callers=0,dns=sometimes"}, []string{"clients.dns", "sometimes"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
