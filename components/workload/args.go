@@ -96,7 +96,9 @@ const (
 	// "nonroot" user of distroless images, never a uid that exists on nodes.
 	DefaultRunAsID int64 = 65532
 	// DefaultTargetCPUUtilization is the HPA target: 70 % leaves room for a
-	// zone's share to grow by half when another zone is lost (3 zones).
+	// zone's share to grow by half when another zone is lost (3 zones), as
+	// long as the CPU limit is at least 1.05x the request; Validate holds
+	// every target to that (see validateZoneLoss).
 	DefaultTargetCPUUtilization = 70
 	// DefaultTmpSize bounds the writable /tmp (the root filesystem is read-only).
 	DefaultTmpSize = "64Mi"
