@@ -199,10 +199,11 @@ const (
 // distribution of each pod's and each zone's share over time windows, and
 // with Options.ScaleOut the time new pods take to reach their fair share.
 //
-// The model: each caller sends RequestsPerSecond, spread evenly over its
-// ConnectionsPerCaller connections, each paced (a window's count on one
-// connection is its rate times the time it spent there, rounded with a
-// random phase). A connection enters through the zone its caller's DNS answer
+// The model: each caller sends RequestsPerSecond, spread evenly over the
+// ConnectionsPerCaller slots of its pool, each slot paced at a random phase
+// that carries over when it reconnects (so a window's requests are whole and
+// add up across reconnections; behind an ALB a window's requests are then
+// shared out to pods as evenly as whole requests allow). A connection enters through the zone its caller's DNS answer
 // points at (a uniform draw among the zones in DNS, as in Predict, kept as
 // DNS says) and, behind an NLB, stays on the pod the load balancer drew for it
 // (the flow hash: independent, with the entry zone's probabilities) until it
@@ -823,10 +824,12 @@ func newWorkspace(s *popSim) *workspace {
 	return ws
 }
 
-// conn is one client connection in a run.
+// conn is one slot of a caller's pool in a run: the connection it holds now
+// and the phase of its pace, which carries over to the next connection.
 type conn struct {
 	zone, pod  int
 	start, end float64
+	phase      float64
 }
 
 // connHeap orders a caller's connections by end time.
@@ -854,6 +857,7 @@ func (s *popSim) run(rng *rand.Rand, ws *workspace) runOut {
 	}
 	K := s.c.ConnectionsPerCaller
 	rate := s.c.RequestsPerSecond / float64(K)
+	pace := 1 / rate
 	tScale := float64(s.S) * s.W
 	tEnd := float64(s.S+s.H) * s.W
 	t0 := -s.warmup()
@@ -864,15 +868,21 @@ func (s *popSim) run(rng *rand.Rand, ws *workspace) runOut {
 		return 0
 	}
 	ttl := s.c.DNSTTL.Seconds()
+	// ticks counts the slot's requests in [a, b): it sends at phase +
+	// k*pace whatever connection it holds, so counts add up exactly across
+	// windows and reconnections.
+	ticks := func(c *conn, a, b float64) float64 {
+		return math.Ceil((b-c.phase)/pace) - math.Ceil((a-c.phase)/pace)
+	}
 	accumulate := func(c *conn, a, b float64) {
 		a, b = max(a, 0), min(b, tEnd)
 		for w := int(a / s.W); a < b && w < s.S+s.H; w++ {
 			hi := min(b, float64(w+1)*s.W)
-			x := rate * (hi - a)
+			x := ticks(c, a, hi)
 			if s.bal == BalancingRequest {
 				ws.zoneFluid[w][c.zone] += x
 			} else {
-				ws.counts[w][c.pod] += math.Floor(x + rng.Float64())
+				ws.counts[w][c.pod] += x
 			}
 			a = hi
 		}
@@ -919,6 +929,7 @@ func (s *popSim) run(rng *rand.Rand, ws *workspace) runOut {
 			return dns[rng.IntN(len(dns))]
 		}
 		for _, c := range h {
+			c.phase = rng.Float64() * pace
 			c.zone = resolve(t0)
 			c.pod = pickPod(c.zone, t0)
 			c.start = t0
