@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/eksbalance/eksbalance/components/workload"
+	"github.com/eksbalance/eksbalance/model"
 )
 
 // TestPredictShowsClientsAndZoneLoss: predict prints the zone-lost rows and
@@ -107,8 +110,8 @@ func TestPlanShowsClientsAndZoneLoss(t *testing.T) {
 		planned := pr.Population[0]
 		switch {
 		case strings.Contains(pr.Workload, "nlb"):
-			if planned.Topology.Recycling.MaxConnAge != "5m" || planned.Result.Method != "simulated" {
-				t.Errorf("%s: as planned %+v, want the template's 5m recycling, simulated", pr.Workload, planned)
+			if want := model.Duration(workload.DefaultNLBMaxConnAge).String(); planned.Topology.Recycling.MaxConnAge != want || planned.Result.Method != "simulated" {
+				t.Errorf("%s: as planned %+v, want the template's %s recycling, simulated", pr.Workload, planned, want)
 			}
 		case strings.Contains(pr.Workload, "alb"):
 			if planned.Result.Method != "exact" {
