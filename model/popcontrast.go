@@ -154,8 +154,8 @@ func WriteZoneLost(w io.Writer, before Prediction, rows []ZoneLoss) error {
 		fmt.Fprintln(bw, strings.TrimRight(b.String(), " "))
 		b.Reset()
 	}
-	fmt.Fprintln(bw, "Each pod's share with the zone heading a column out (shifted away or down),")
-	fmt.Fprintln(bw, "and its load relative to normal:")
+	fmt.Fprintln(bw, "One zone out (shifted away or down): each pod's share with the zone heading")
+	fmt.Fprintln(bw, "the column out, and its load relative to normal:")
 	for start := 0; start < len(rows); start += per {
 		chunk := rows[start:min(start+per, len(rows))]
 		after := make([]map[key][2]float64, len(chunk))
