@@ -2,6 +2,7 @@ package model
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -27,8 +28,10 @@ type NamedPopulation struct {
 // connection recycling (toolkitAge, the workload's DefaultNLBMaxConnAge);
 // the same with cross-zone off; the same without recycling; an ALB with ip
 // targets (least outstanding requests, every request balanced). With
-// o.ScaleOut nil, the scale-out is ScaleOutOnePerZone.
-func PopulationContrast(t Topology, toolkitAge Duration, o PopulationOptions) ([]NamedPopulation, error) {
+// o.ScaleOut nil, the scale-out is ScaleOutOnePerZone. cache, when not nil,
+// shares rows between calls (the variants do not depend on the given
+// topology's front, so workloads with the same layout and callers share them).
+func PopulationContrast(t Topology, toolkitAge Duration, o PopulationOptions, cache *PopulationCache) ([]NamedPopulation, error) {
 	if o.ScaleOut == nil {
 		o.ScaleOut = ScaleOutOnePerZone(t.Zones)
 	}
@@ -45,12 +48,19 @@ func PopulationContrast(t Topology, toolkitAge Duration, o PopulationOptions) ([
 		{Name: "nlb-no-recycling", Label: "NLB, no recycling", Topology: nlb(true, 0)},
 		{Name: "alb-least-outstanding", Label: "ALB, least outst.", Topology: alb},
 	}
-	// The rows are independent: run them side by side.
+	// The rows are independent: run them side by side. A variant with the
+	// given topology's settings (the usual case in a plan) reuses its row.
+	same := func(a, b Topology) bool {
+		return a.LoadBalancer == b.LoadBalancer && a.EffectivePolicy() == b.EffectivePolicy() && a.Recycling == b.Recycling
+	}
 	errs := make([]error, len(set))
 	var wg sync.WaitGroup
 	for i := range set {
+		if i > 0 && same(set[0].Topology, set[i].Topology) {
+			continue
+		}
 		wg.Go(func() {
-			res, err := SimulatePopulation(set[i].Topology, o)
+			res, err := cache.Simulate(set[i].Topology, o)
 			if err != nil {
 				errs[i] = fmt.Errorf("%s: %w", set[i].Name, err)
 			}
@@ -61,7 +71,52 @@ func PopulationContrast(t Topology, toolkitAge Duration, o PopulationOptions) ([
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	for i := 1; i < len(set); i++ {
+		if same(set[0].Topology, set[i].Topology) {
+			set[i].Result = set[0].Result
+		}
+	}
 	return set, nil
+}
+
+// PopulationCache remembers SimulatePopulation results by their inputs. The
+// zero value is ready; a nil cache computes every time. Safe for concurrent
+// use; results are shared, so callers must not modify them.
+type PopulationCache struct {
+	mu sync.Mutex
+	m  map[string]*cached
+}
+
+type cached struct {
+	once sync.Once
+	res  PopulationResult
+	err  error
+}
+
+// Simulate is SimulatePopulation, once per distinct input.
+func (c *PopulationCache) Simulate(t Topology, o PopulationOptions) (PopulationResult, error) {
+	if c == nil {
+		return SimulatePopulation(t, o)
+	}
+	key, err := json.Marshal(struct {
+		T Topology
+		O PopulationOptions
+	}{t, o})
+	if err != nil {
+		return SimulatePopulation(t, o)
+	}
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[string]*cached{}
+	}
+	e, ok := c.m[string(key)]
+	if !ok {
+		e = &cached{}
+		c.m[string(key)] = e
+	}
+	c.mu.Unlock()
+	e.once.Do(func() { e.res, e.err = SimulatePopulation(t, o) })
+	return e.res, e.err
 }
 
 // Setting says in one line what a topology's load balancer and recycling

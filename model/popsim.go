@@ -1,7 +1,6 @@
 package model
 
 import (
-	"container/heap"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -705,16 +704,19 @@ func Quantile(xs []float64, q float64) float64 {
 		return math.NaN()
 	}
 	slices.Sort(s)
-	k := int(math.Ceil(q*float64(len(s)))) - 1
-	return s[min(max(k, 0), len(s)-1)]
+	return nearestRank(s, q)
+}
+
+// nearestRank is the q-quantile of sorted xs (not empty).
+func nearestRank(xs []float64, q float64) float64 {
+	k := int(math.Ceil(q*float64(len(xs)))) - 1
+	return xs[min(max(k, 0), len(xs)-1)]
 }
 
 // runOut is what one simulated run contributes.
 type runOut struct {
 	podMax, zoneMax []float64 // per steady window (NaN: no traffic)
-	shares          [][]float64
-	zoneShares      [][]float64
-	fairAt          int // window (1-based) after the scale-out; 0: never
+	fairAt          int       // window (1-based) after the scale-out; 0: never
 	curve           []float64
 }
 
@@ -729,25 +731,23 @@ func (s *popSim) simulate(res *PopulationResult) {
 	}
 	var podPool, zonePool pool
 	podShares := make([][]float64, Pb)
+	for p := range podShares {
+		podShares[p] = make([]float64, 0, keepRuns*s.S)
+	}
 	zoneShares := make([][]float64, len(s.t.Zones))
 	fair := make([]int, 0, R)
 	curve := make([]float64, s.H)
 	ws := newWorkspace(s)
 	for r := range R {
 		rng := rand.New(rand.NewPCG(s.o.Seed, uint64(r)))
-		out := s.run(rng, ws)
+		var keep [][]float64
+		var keepZones [][]float64
+		if r < keepRuns {
+			keep, keepZones = podShares, zoneShares
+		}
+		out := s.run(rng, ws, keep, keepZones)
 		podPool.add(out.podMax, r)
 		zonePool.add(out.zoneMax, r)
-		if r < keepRuns {
-			for w := range out.shares {
-				for p, x := range out.shares[w] {
-					podShares[p] = append(podShares[p], x)
-				}
-				for z, x := range out.zoneShares[w] {
-					zoneShares[z] = append(zoneShares[z], x)
-				}
-			}
-		}
 		fair = append(fair, out.fairAt)
 		for i, x := range out.curve {
 			curve[i] += x / float64(R)
@@ -761,7 +761,8 @@ func (s *popSim) simulate(res *PopulationResult) {
 		for _, x := range xs {
 			sum += x
 		}
-		return sum / float64(len(xs)), Quantile(xs, 0.05), Quantile(xs, 0.95)
+		slices.Sort(xs)
+		return sum / float64(len(xs)), nearestRank(xs, 0.05), nearestRank(xs, 0.95)
 	}
 	res.Pods, res.Zones = s.shareStats(func(p int) (float64, float64, float64) { return summary(podShares[p]) },
 		func(z int) (float64, float64, float64) { return summary(zoneShares[z]) })
@@ -795,6 +796,7 @@ func (s *popSim) simulate(res *PopulationResult) {
 
 // workspace is the per-run scratch memory, reused across runs.
 type workspace struct {
+	heap      []conn
 	counts    [][]float64 // [window][after pod]
 	zoneFluid [][]float64 // [window][zone], L7 only
 	tables    [2][]aliasTable
@@ -802,7 +804,7 @@ type workspace struct {
 }
 
 func newWorkspace(s *popSim) *workspace {
-	ws := &workspace{counts: make([][]float64, s.S+s.H)}
+	ws := &workspace{counts: make([][]float64, s.S+s.H), heap: make([]conn, s.c.ConnectionsPerCaller)}
 	for w := range ws.counts {
 		ws.counts[w] = make([]float64, len(s.after.pods))
 	}
@@ -832,23 +834,30 @@ type conn struct {
 	phase      float64
 }
 
-// connHeap orders a caller's connections by end time.
-type connHeap []*conn
-
-func (h connHeap) Len() int           { return len(h) }
-func (h connHeap) Less(i, j int) bool { return h[i].end < h[j].end }
-func (h connHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *connHeap) Push(x any)        { *h = append(*h, x.(*conn)) }
-func (h *connHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+// heapDown restores the min-heap order on end times below index i (a typed
+// binary heap: container/heap's interface calls cost more than the rest of a
+// reconnection).
+func heapDown(h []conn, i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(h) && h[r].end < h[l].end {
+			m = r
+		}
+		if h[i].end <= h[m].end {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
 }
 
 // run simulates one run: every caller's connections from the warm-up to the
 // last window, then the windows' statistics.
-func (s *popSim) run(rng *rand.Rand, ws *workspace) runOut {
+func (s *popSim) run(rng *rand.Rand, ws *workspace, podShares, zoneShares [][]float64) runOut {
 	for w := range ws.counts {
 		clear(ws.counts[w])
 		if ws.zoneFluid != nil {
@@ -898,10 +907,7 @@ func (s *popSim) run(rng *rand.Rand, ws *workspace) runOut {
 		}
 		return p
 	}
-	h := make(connHeap, K)
-	for i := range h {
-		h[i] = &conn{}
-	}
+	h := ws.heap
 	for caller := range s.c.Callers {
 		zone, expires := -1, math.Inf(-1)
 		if len(s.pinned) > 0 {
@@ -928,25 +934,28 @@ func (s *popSim) run(rng *rand.Rand, ws *workspace) runOut {
 			}
 			return dns[rng.IntN(len(dns))]
 		}
-		for _, c := range h {
+		for i := range h {
+			c := &h[i]
 			c.phase = rng.Float64() * pace
 			c.zone = resolve(t0)
 			c.pod = pickPod(c.zone, t0)
 			c.start = t0
 			c.end = t0 + (1-rng.Float64())*s.life // stationary residual life; +Inf stays +Inf
 		}
-		heap.Init(&h)
+		for i := len(h)/2 - 1; i >= 0; i-- {
+			heapDown(h, i)
+		}
 		for h[0].end < tEnd {
-			c := h[0]
+			c := &h[0]
 			accumulate(c, c.start, c.end)
 			c.start = c.end
 			c.zone = resolve(c.start)
 			c.pod = pickPod(c.zone, c.start)
 			c.end = c.start + s.life
-			heap.Fix(&h, 0)
+			heapDown(h, 0)
 		}
-		for _, c := range h {
-			accumulate(c, c.start, tEnd)
+		for i := range h {
+			accumulate(&h[i], h[i].start, tEnd)
 		}
 	}
 	if s.bal == BalancingRequest {
@@ -976,12 +985,14 @@ func (s *popSim) run(rng *rand.Rand, ws *workspace) runOut {
 			}
 		}
 	}
-	return s.stats(ws.counts)
+	return s.stats(ws.counts, podShares, zoneShares)
 }
 
-// stats turns one run's per-window counts into its statistics.
-func (s *popSim) stats(counts [][]float64) runOut {
-	out := runOut{podMax: make([]float64, s.S), zoneMax: make([]float64, s.S), shares: make([][]float64, s.S), zoneShares: make([][]float64, s.S)}
+// stats turns one run's per-window counts into its statistics, appending
+// each steady window's pod and zone shares to podShares and zoneShares when
+// they are given.
+func (s *popSim) stats(counts [][]float64, podShares, zoneShares [][]float64) runOut {
+	out := runOut{podMax: make([]float64, s.S), zoneMax: make([]float64, s.S)}
 	before := make([]float64, len(s.before.pods))
 	for w := range s.S {
 		for p, ap := range s.beforeIdx {
@@ -989,15 +1000,19 @@ func (s *popSim) stats(counts [][]float64) runOut {
 		}
 		var zs []float64
 		out.podMax[w], out.zoneMax[w], zs = maxOverMeans(before, s.before)
+		if podShares == nil {
+			continue
+		}
 		total := 0.0
 		for _, x := range before {
 			total += x
 		}
-		sh := make([]float64, len(before))
 		for p, x := range before {
-			sh[p] = x / max(total, 1)
+			podShares[p] = append(podShares[p], x/max(total, 1))
 		}
-		out.shares[w], out.zoneShares[w] = sh, zs
+		for z, x := range zs {
+			zoneShares[z] = append(zoneShares[z], x)
+		}
 	}
 	if !s.scaled {
 		return out

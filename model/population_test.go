@@ -399,3 +399,26 @@ func TestRecyclingShortensTimeToFairShare(t *testing.T) {
 		prev = res
 	}
 }
+
+// TestPopulationCacheSharesRows: the cache answers what SimulatePopulation
+// answers, computes each distinct input once (the second answer shares the
+// first's slices), and keeps distinct inputs apart.
+func TestPopulationCacheSharesRows(t *testing.T) {
+	t.Parallel()
+	tp := sixPods(KindNLB, true, nil)
+	o := PopulationOptions{Windows: 5, Runs: 10, Seed: 1}
+	var c PopulationCache
+	a, err := c.Simulate(tp, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := c.Simulate(tp, o)
+	direct := mustPopulation(t, tp, o)
+	if !reflect.DeepEqual(a, direct) || &a.Pods[0] != &b.Pods[0] {
+		t.Errorf("cache: %+v vs direct %+v, or computed twice", a.PodMaxOverMean, direct.PodMaxOverMean)
+	}
+	o.Seed = 2
+	if other, _ := c.Simulate(tp, o); reflect.DeepEqual(other.PodMaxOverMean, a.PodMaxOverMean) {
+		t.Error("another seed got the cached row")
+	}
+}

@@ -117,7 +117,7 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "eksbalance predict: %v\n", err)
 			return 2
 		}
-		if doc.Population, err = model.PopulationContrast(topo, model.Duration(workload.DefaultNLBMaxConnAge), model.PopulationOptions{}); err != nil {
+		if doc.Population, err = model.PopulationContrast(topo, model.Duration(workload.DefaultNLBMaxConnAge), model.PopulationOptions{}, nil); err != nil {
 			fmt.Fprintf(stderr, "eksbalance predict: %v\n", err)
 			return 2
 		}

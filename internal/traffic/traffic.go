@@ -88,6 +88,7 @@ func PredictWith(p *plan.Plan, o Options) ([]Prediction, []string, error) {
 	}
 	fronts := frontsOf(p)
 	var out []Prediction
+	cache := &model.PopulationCache{}
 	for _, d := range p.ByType("kubernetes:apps/v1:Deployment") {
 		f, ok := fronts.match(d)
 		if !ok {
@@ -128,7 +129,7 @@ func PredictWith(p *plan.Plan, o Options) ([]Prediction, []string, error) {
 			}
 			pr.DriftNote = note
 		}
-		if err := pr.clientsAndZones(o); err != nil {
+		if err := pr.clientsAndZones(o, cache); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", pr.Workload, err)
 		}
 		out = append(out, pr)
@@ -138,7 +139,7 @@ func PredictWith(p *plan.Plan, o Options) ([]Prediction, []string, error) {
 }
 
 // clientsAndZones fills the zone-lost rows and the long-lived callers' view.
-func (pr *Prediction) clientsAndZones(o Options) error {
+func (pr *Prediction) clientsAndZones(o Options, cache *model.PopulationCache) error {
 	var err error
 	if pr.ZoneLost, err = model.ZoneLost(pr.Topology); err != nil {
 		return err
@@ -146,7 +147,7 @@ func (pr *Prediction) clientsAndZones(o Options) error {
 	if o.SkipPopulation {
 		return nil
 	}
-	pr.Population, err = model.PopulationContrast(pr.Topology, model.Duration(workload.DefaultNLBMaxConnAge), o.Population)
+	pr.Population, err = model.PopulationContrast(pr.Topology, model.Duration(workload.DefaultNLBMaxConnAge), o.Population, cache)
 	return err
 }
 
