@@ -20,8 +20,7 @@ func TestPredictShowsClientsAndZoneLoss(t *testing.T) {
 	if code := run([]string{"predict", seedFile}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d, stderr %s", code, errb.String())
 	}
-	text := out.String()
-	for _, want := range []string{
+	expectText(t, out.String(),
 		"shifted away or down",
 		"busiest vs mean before      2.00x        3.00x",
 		"long-lived callers",
@@ -32,16 +31,7 @@ func TestPredictShowsClientsAndZoneLoss(t *testing.T) {
 		"NLB, no recycling",
 		"ALB, least outst.",
 		"many independent callers (the exact shares above): max/mean 1.500",
-	} {
-		if !strings.Contains(text, want) {
-			t.Errorf("output lacks %q:\n%s", want, text)
-		}
-	}
-	for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
-		if utf8.RuneCountInString(l) > 80 {
-			t.Errorf("line wider than 80 columns: %q", l)
-		}
-	}
+	)
 
 	out.Reset()
 	if code := run([]string{"predict", seedFile, "--clients", "callers=3,dns=perRequest,connectionsPerCaller=2"}, &out, &errb); code != 0 {
@@ -57,6 +47,22 @@ func TestPredictShowsClientsAndZoneLoss(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "long-lived callers") || strings.Contains(out.String(), "shifted away") {
 		t.Errorf("--population=false still shows the views:\n%s", out.String())
+	}
+}
+
+// expectText checks that text holds every want and no line wider than 80
+// columns.
+func expectText(t *testing.T, text string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(text, w) {
+			t.Errorf("output lacks %q:\n%s", w, text)
+		}
+	}
+	for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		if utf8.RuneCountInString(l) > 80 {
+			t.Errorf("line wider than 80 columns: %q", l)
+		}
 	}
 }
 

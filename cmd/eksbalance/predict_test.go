@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"unicode/utf8"
 )
 
 const seedFile = "../../model/testdata/seed.yaml"
@@ -92,22 +91,12 @@ func TestPredictText(t *testing.T) {
 	if code := run([]string{"predict", seedFile, "--contrast", "--simulate", "--runs", "5", "--max-requests", "10"}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d, stderr %s", code, errb.String())
 	}
-	text := out.String()
-	for _, want := range []string{
+	expectText(t, out.String(),
 		"nlb, instance targets, externalTrafficPolicy Local, cross-zone off",
 		"6 pods: max/mean 1.500, min/mean 0.750",
 		"ip targets, cross-zone on (toolkit default)",
 		"balancing L4, recycled every 10 requests; 5 runs, seed 0",
-	} {
-		if !strings.Contains(text, want) {
-			t.Errorf("output lacks %q:\n%s", want, text)
-		}
-	}
-	for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
-		if utf8.RuneCountInString(l) > 80 {
-			t.Errorf("line wider than 80 columns: %q", l)
-		}
-	}
+	)
 }
 
 func TestPredictSimulateJSONRepeats(t *testing.T) {
