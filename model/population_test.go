@@ -422,3 +422,16 @@ func TestPopulationCacheSharesRows(t *testing.T) {
 		t.Error("another seed got the cached row")
 	}
 }
+
+func TestQuantileNearestRank(t *testing.T) {
+	t.Parallel()
+	xs := []float64{5, 1, math.NaN(), 4, 2, 3}
+	for _, c := range []struct{ q, want float64 }{{0, 1}, {0.2, 1}, {0.5, 3}, {0.95, 5}, {1, 5}} {
+		if got := Quantile(xs, c.q); got != c.want {
+			t.Errorf("Quantile(%v) = %v, want %v (NaN ignored, rank ceil(q*5))", c.q, got, c.want)
+		}
+	}
+	if !math.IsNaN(Quantile([]float64{math.NaN()}, 0.5)) {
+		t.Error("Quantile of nothing is not NaN")
+	}
+}

@@ -202,8 +202,12 @@ func populationTable(runs []*popRun) string {
 		}
 		fmt.Fprintf(&b, "%-38s %-9s %5.2f-%5.2f %6.2f %11s %8s %5s %d (%d failed)\n", clip(r.c.name, 38), r.model.Method,
 			s.RunP95.Low, s.RunP95.High, r.measP95, so.Low.String()+"-"+so.High.String(), r.fair, ok, r.requests, r.failures)
-		fmt.Fprintf(&b, "%-38s %-9s mean max/mean model %.2f lab %.2f; zones p95 model %.2f; callers' zones %s\n", "", "",
-			s.Mean.Value, r.measMean, r.model.ZoneMaxOverMean.P95.Value, strings.Join(r.pins, ""))
+		extra := ""
+		if r.resolution > 0 {
+			extra = fmt.Sprintf("; whole-request allowance +-%.2f", r.resolution)
+		}
+		fmt.Fprintf(&b, "%-38s %-9s mean max/mean model %.2f lab %.2f; zones p95 model %.2f; callers' zones %s%s\n", "", "",
+			s.Mean.Value, r.measMean, r.model.ZoneMaxOverMean.P95.Value, strings.Join(r.pins, ""), extra)
 	}
 	return b.String()
 }
