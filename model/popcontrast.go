@@ -133,7 +133,7 @@ func Setting(t Topology) string {
 // the pods' max/mean per window (mean, median, 95th percentile with its 95%
 // confidence interval), the zones' 95th percentile, and the time until the
 // pods added by a scale-out carry their fair share (median over runs and the
-// range that holds 95% of runs); then what each row is.
+// range that holds Coverage of runs); then what each row is.
 func WritePopulation(w io.Writer, set []NamedPopulation) error {
 	if len(set) == 0 {
 		return nil
@@ -158,7 +158,8 @@ func WritePopulation(w io.Writer, set []NamedPopulation) error {
 		fmt.Fprintln(bw)
 	}
 	fmt.Fprintf(bw, "%-18s %-31s %5s  %s\n", "", "pods: max/mean per window", "zones", "new pods at fair share")
-	fmt.Fprintf(bw, "%-18s %5s %5s %5s %-13s %5s  %-7s %s\n", "LOAD BALANCER", "mean", "p50", "p95", " (95% CI)", "p95", "median", "(95% of runs)")
+	fmt.Fprintf(bw, "%-18s %5s %5s %5s %-13s %5s  %-7s %s\n", "LOAD BALANCER", "mean", "p50", "p95", " (95% CI)", "p95", "median",
+		fmt.Sprintf("(%g%% of runs)", 100*o.Coverage))
 	for _, np := range set {
 		r := np.Result
 		s := r.PodMaxOverMean

@@ -38,6 +38,12 @@ type PopulationOptions struct {
 	// callers' DNS answers and of the pods their connections land on).
 	// Default 200. At least 2.
 	Runs int `json:"runs"`
+	// Coverage is the probability with which the ranges for one run
+	// (WindowStats.RunP95, ScaleOutResult.Low and High) hold that run's
+	// value: they are its (1-Coverage)/2 and (1+Coverage)/2 quantiles over
+	// the runs. Default 0.95. A check of one measurement against many such
+	// ranges wants more (and more runs to estimate the tails).
+	Coverage float64 `json:"coverage"`
 	// Seed seeds the runs (PCG, one stream per run), so a result repeats.
 	Seed uint64 `json:"seed"`
 }
@@ -58,6 +64,9 @@ func (o *PopulationOptions) SetDefaults() {
 	}
 	if o.Runs == 0 {
 		o.Runs = 200
+	}
+	if o.Coverage == 0 {
+		o.Coverage = 0.95
 	}
 }
 
@@ -99,7 +108,8 @@ type WindowStats struct {
 	P50  Interval `json:"p50"`
 	P95  Interval `json:"p95"`
 	// RunP95 is where one run's own 95th percentile over its Windows windows
-	// falls (nearest rank, as Quantile computes it).
+	// (nearest rank, as Quantile computes it) falls with probability
+	// PopulationOptions.Coverage.
 	RunP95 Band `json:"runP95"`
 }
 
@@ -304,6 +314,9 @@ func newPopSim(t Topology, o PopulationOptions) (*popSim, error) {
 	}
 	if o.Runs < 2 || o.Runs > 100_000 {
 		v.Add("runs", o.Runs, "must be between 2 and 100000")
+	}
+	if !(o.Coverage > 0 && o.Coverage < 1) {
+		v.Add("coverage", o.Coverage, "must be above 0 and below 1")
 	}
 	var err error
 	if s.before, err = newEntry(t); err != nil {
@@ -540,8 +553,9 @@ func (s *popSim) exact(res *PopulationResult) {
 			curveVal += cp.w * ratio
 		}
 	}
-	res.PodMaxOverMean = exactStats(podMax, weights)
-	res.ZoneMaxOverMean = exactStats(zoneMax, weights)
+	lo, hi := s.band()
+	res.PodMaxOverMean = exactStats(podMax, weights, lo, hi)
+	res.ZoneMaxOverMean = exactStats(zoneMax, weights, lo, hi)
 	res.Pods, res.Zones = s.shareStats(func(p int) (float64, float64, float64) {
 		return weightedMean(podVals[p], weights), weightedQuantile(podVals[p], weights, 0.05), weightedQuantile(podVals[p], weights, 0.95)
 	}, func(z int) (float64, float64, float64) {
@@ -564,7 +578,7 @@ func (s *popSim) exact(res *PopulationResult) {
 		res.ScaleOut = &ScaleOutResult{
 			NewPods: len(s.after.pods) - Pb, Tolerance: s.o.FairShareTolerance,
 			Horizon: Duration(float64(s.H) * s.W * float64(time.Second)),
-			Reached: reachedW, Median: at(0.5), Low: at(0.025), High: at(0.975), Curve: curve,
+			Reached: reachedW, Median: at(0.5), Low: at(lo), High: at(hi), Curve: curve,
 		}
 	}
 }
@@ -641,13 +655,18 @@ func (s *popSim) shareStats(pod, zone func(int) (mean, p5, p95 float64)) ([]Shar
 	return pods, zones
 }
 
-func exactStats(vals, w []float64) WindowStats {
+// band is the pair of quantiles the ranges for one run are taken at.
+func (s *popSim) band() (lo, hi float64) {
+	return (1 - s.o.Coverage) / 2, (1 + s.o.Coverage) / 2
+}
+
+func exactStats(vals, w []float64, lo, hi float64) WindowStats {
 	pt := func(x float64) Interval { return Interval{x, x, x} }
 	return WindowStats{
 		Mean:   pt(weightedMean(vals, w)),
 		P50:    pt(weightedQuantile(vals, w, 0.5)),
 		P95:    pt(weightedQuantile(vals, w, 0.95)),
-		RunP95: Band{weightedQuantile(vals, w, 0.025), weightedQuantile(vals, w, 0.975)},
+		RunP95: Band{weightedQuantile(vals, w, lo), weightedQuantile(vals, w, hi)},
 	}
 }
 
@@ -754,8 +773,9 @@ func (s *popSim) simulate(res *PopulationResult) {
 		}
 	}
 	brng := rand.New(rand.NewPCG(s.o.Seed, 1<<40))
-	res.PodMaxOverMean = podPool.stats(R, brng)
-	res.ZoneMaxOverMean = zonePool.stats(R, brng)
+	lo, hi := s.band()
+	res.PodMaxOverMean = podPool.stats(R, brng, lo, hi)
+	res.ZoneMaxOverMean = zonePool.stats(R, brng, lo, hi)
 	summary := func(xs []float64) (float64, float64, float64) {
 		sum := 0.0
 		for _, x := range xs {
@@ -789,7 +809,7 @@ func (s *popSim) simulate(res *PopulationResult) {
 			NewPods: len(s.after.pods) - Pb, Tolerance: s.o.FairShareTolerance,
 			Horizon: Duration(float64(s.H) * s.W * float64(time.Second)),
 			Reached: float64(reached) / float64(R),
-			Median:  delay(0.5), Low: delay(0.025), High: delay(0.975), Curve: curve,
+			Median:  delay(0.5), Low: delay(lo), High: delay(hi), Curve: curve,
 		}
 	}
 }
@@ -1067,7 +1087,7 @@ func (p *pool) add(xs []float64, run int) {
 // stats are the pooled mean, p50 and p95 with percentile-bootstrap 95%
 // intervals (resampling whole runs, since windows of one run are
 // correlated), and the band of one run's own p95.
-func (p *pool) stats(R int, rng *rand.Rand) WindowStats {
+func (p *pool) stats(R int, rng *rand.Rand, lo, hi float64) WindowStats {
 	if len(p.vals) == 0 {
 		nan := Interval{math.NaN(), math.NaN(), math.NaN()}
 		return WindowStats{Mean: nan, P50: nan, P95: nan, RunP95: Band{math.NaN(), math.NaN()}}
@@ -1136,6 +1156,6 @@ func (p *pool) stats(R int, rng *rand.Rand) WindowStats {
 	}
 	return WindowStats{
 		Mean: ci(mean, bm), P50: ci(p50, b50), P95: ci(p95, b95),
-		RunP95: Band{Quantile(runP95, 0.025), Quantile(runP95, 0.975)},
+		RunP95: Band{Quantile(runP95, lo), Quantile(runP95, hi)},
 	}
 }

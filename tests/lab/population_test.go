@@ -23,13 +23,19 @@ const (
 	popWindow = time.Second
 	// popSteady windows measure max/mean; popAfter windows follow the
 	// scale-out.
-	popSteady, popAfter = 10, 12
+	popSteady, popAfter = 10, 20
 	// popConnRate is every connection's pace: one request per 100 ms.
 	popConnRate = 10.0
 	// popRecycle is the backend's EKSBALANCE_MAX_CONN_AGE stand-in.
 	popRecycle = 2 * time.Second
-	// popRuns is the model's runs behind each band.
-	popRuns = 400
+	// popRuns is the model's runs behind each band, and popCoverage the
+	// probability a band holds one run's value. The table holds about ten
+	// measurements that vary from run to run against their bands: at 95%
+	// each, one would miss in a third of the runs of a correct lab; at 99.9%
+	// one in a hundred. 4,000 runs put the band's ends on the 2nd and
+	// 3,998th values.
+	popRuns     = 4000
+	popCoverage = 0.999
 )
 
 // popCase is one client population in front of one load balancer.
@@ -63,9 +69,9 @@ func repeat(s string, n int) []string {
 // the middle of the run.
 var populationCases = []popCase{
 	{name: "10 JVM callers, NLB, recycling", kind: nlb, cross: true, balance: BalanceRandom, before: []zoneSpec{zs("a", 1), zs("b", 1), zs("c", 1)},
-		callers: 10, conns: 2, pins: repeat("?", 10), recycle: true},
+		callers: 10, conns: 4, pins: repeat("?", 10), recycle: true},
 	{name: "10 JVM callers, NLB, no recycling", kind: nlb, cross: true, balance: BalanceRandom, before: []zoneSpec{zs("a", 1), zs("b", 1), zs("c", 1)},
-		callers: 10, conns: 2, pins: repeat("?", 10)},
+		callers: 10, conns: 4, pins: repeat("?", 10)},
 	{name: "3 callers 1 per zone, x-zone off, rec.", kind: nlb, balance: BalanceRandom, before: []zoneSpec{zs("a", 1), zs("b", 1), zs("c", 1)},
 		callers: 3, conns: 4, pins: []string{"a", "b", "c"}, recycle: true},
 	{name: "3 callers all in a, x-zone off, rec.", kind: nlb, balance: BalanceRandom, before: []zoneSpec{zs("a", 1), zs("b", 1), zs("c", 1)},
@@ -143,12 +149,14 @@ func TestClientPopulationsMatchModel(t *testing.T) {
 		}
 		r.analyze()
 	}
-	t.Logf("long-lived callers, model vs lab (%d populations, %s windows, %d steady + %d after a scale-out from 1 to 2 pods per zone; model: %d runs, band = where one run falls with 95%% probability), %s wall:\n%s",
-		len(runs), popWindow, popSteady, popAfter, popRuns, time.Since(started).Round(time.Second), populationTable(runs))
+	t.Logf("long-lived callers, model vs lab (%d populations, %s windows, %d steady + %d after a scale-out from 1 to 2 pods per zone; model: %d runs, band = where one run falls with %g%% probability), %s wall:\n%s",
+		len(runs), popWindow, popSteady, popAfter, popRuns, 100*popCoverage, time.Since(started).Round(time.Second), populationTable(runs))
 
 	// The comparison must be able to fail: a measurement held against the
-	// band of the population it contrasts with falls outside.
-	for _, x := range []struct{ meas, band int }{{0, 1}, {1, 0}, {3, 2}} {
+	// band of the population it contrasts with falls outside. (Not the
+	// other way round for recycling: a recycled run may, rarely, leave a new
+	// pod short within the horizon, so its band reaches "never".)
+	for _, x := range []struct{ meas, band int }{{0, 1}, {3, 2}} {
 		m, b := runs[x.meas], runs[x.band]
 		fairIn := delayIn(m.fair, b.model.ScaleOut.Low, b.model.ScaleOut.High)
 		p95In := m.measP95 >= b.model.PodMaxOverMean.RunP95.Low-b.resolution && m.measP95 <= b.model.PodMaxOverMean.RunP95.High+b.resolution
@@ -206,8 +214,8 @@ func populationTable(runs []*popRun) string {
 		if r.resolution > 0 {
 			extra = fmt.Sprintf("; whole-request allowance +-%.2f", r.resolution)
 		}
-		fmt.Fprintf(&b, "%-38s %-9s mean max/mean model %.2f lab %.2f; zones p95 model %.2f; callers' zones %s%s\n", "", "",
-			s.Mean.Value, r.measMean, r.model.ZoneMaxOverMean.P95.Value, strings.Join(r.pins, ""), extra)
+		fmt.Fprintf(&b, "%-38s %-9s mean max/mean model %.2f lab %.2f; fair share model median %s; callers' zones %s%s\n", "", "",
+			s.Mean.Value, r.measMean, so.Median, strings.Join(r.pins, ""), extra)
 	}
 	return b.String()
 }
@@ -248,6 +256,7 @@ func preparePopulation(t *testing.T, bin string, c popCase, seed uint64) *popRun
 	var err error
 	r.model, err = model.SimulatePopulation(mt, model.PopulationOptions{
 		Window: model.Duration(popWindow), Windows: popSteady, ScaleOut: after.Zones, AfterWindows: popAfter, Runs: popRuns, Seed: seed,
+		Coverage: popCoverage,
 	})
 	if err != nil {
 		t.Fatal(err)
