@@ -22,8 +22,9 @@ type report struct {
 	notes       []string
 }
 
-// analyse evaluates the guardrail rules on a plan and predicts its traffic.
-func analyse(p *plan.Plan) (*report, error) {
+// analyse evaluates the guardrail rules on a plan and predicts its traffic;
+// o carries what the plan does not hold (who the callers are).
+func analyse(p *plan.Plan, o traffic.Options) (*report, error) {
 	ctx := context.Background()
 	ev, err := rules.NewEvaluator(ctx)
 	if err != nil {
@@ -40,7 +41,7 @@ func analyse(p *plan.Plan) (*report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("evaluating policies: %w", err)
 	}
-	preds, notes, err := traffic.Predict(p)
+	preds, notes, err := traffic.PredictWith(p, o)
 	if err != nil {
 		return nil, fmt.Errorf("predicting traffic: %w", err)
 	}
@@ -113,6 +114,7 @@ func (r *report) writeText(w io.Writer) {
 			fmt.Fprintf(w, "\nAfter drift (%s; Kubernetes does not rebalance):\n", p.DriftNote)
 			_ = model.WriteContrast(w, p.Drift)
 		}
+		writeClientsAndZoneLoss(w, p)
 	}
 }
 
@@ -134,6 +136,8 @@ type predictionJSON struct {
 	Contrast   []model.NamedPrediction `json:"contrast"`
 	Drift      []model.NamedPrediction `json:"drift,omitempty"`
 	DriftNote  string                  `json:"driftNote,omitempty"`
+	ZoneLost   []model.ZoneLoss        `json:"zoneLost,omitempty"`
+	Population []model.NamedPopulation `json:"population,omitempty"`
 }
 
 func writePlanJSON(w io.Writer, p *plan.Plan, r *report) error {
@@ -145,7 +149,7 @@ func writePlanJSON(w io.Writer, p *plan.Plan, r *report) error {
 		out.Predictions = append(out.Predictions, predictionJSON{
 			Workload: pr.Workload, Front: pr.Front, Replicas: pr.Replicas, Pending: pr.Pending,
 			Topology: pr.Topology, Prediction: pr.Result, Contrast: pr.Contrast,
-			Drift: pr.Drift, DriftNote: pr.DriftNote,
+			Drift: pr.Drift, DriftNote: pr.DriftNote, ZoneLost: pr.ZoneLost, Population: pr.Population,
 		})
 	}
 	enc := json.NewEncoder(w)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/eksbalance/eksbalance/internal/traffic"
 	"github.com/eksbalance/eksbalance/plan"
 )
 
@@ -88,16 +89,18 @@ func planCommand(name, usage string, args []string, stderr io.Writer, flags func
 func runPlan(args []string, stdout, stderr io.Writer) int {
 	var output string
 	var inputs bool
-	p, code := planCommand("plan", "plan [DIR|PLAN.json] [--stack dev] [-o text|json] [--inputs=false] [--reveal]", args, stderr,
+	var clients clientsFlag
+	p, code := planCommand("plan", "plan [DIR|PLAN.json] [--stack dev] [-o text|json] [--inputs=false] [--clients k=v,...] [--reveal]", args, stderr,
 		func(fs *flag.FlagSet) {
 			fs.StringVar(&output, "o", "text", "output format: text or json")
 			fs.BoolVar(&inputs, "inputs", true, "text output: show each resource's inputs")
+			fs.Var(&clients, "clients", clientsUsage)
 		},
 		func() bool { return output == "text" || output == "json" })
 	if p == nil {
 		return code
 	}
-	report, err := analyse(p)
+	report, err := analyse(p, traffic.Options{Clients: clients.population()})
 	if err != nil {
 		fmt.Fprintf(stderr, "eksbalance plan: %v\n", err)
 		return 2
