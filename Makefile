@@ -48,9 +48,10 @@ lint: ## gofmt and go vet (also with the live build tag)
 	cd serve && $(GO) vet ./...
 	$(GO) vet -tags live ./tests/live/
 
-bench: ## benchmarks and timing scripts that print figures (model, policies, load generator vs wrk, plan)
+bench: ## benchmarks and timing scripts that print figures (model, policies, load generator vs wrk, plan); lab charts in out/charts
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./model/ ./policies/... ./tests/lab/
 	scripts/timings.sh
+	EKSBALANCE_LAB_CHARTS=$(CURDIR)/out/charts $(GO) test -count=1 -run TestClientPopulationsMatchModel -v ./tests/lab/
 
 up: ## the real deployment: pulumi up -s $(ENV) (needs AWS credentials and the Pulumi CLI)
 	pulumi up -s $(ENV)

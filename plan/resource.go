@@ -18,9 +18,11 @@ type Plan struct {
 	Stack   string `json:"stack"`
 	// Resources in registration order.
 	Resources []Resource `json:"resources"`
-	// Warnings are what the program logged as warnings (ctx.Log.Warn) and
-	// what the planner could only stand in for (a stack reference without
-	// mocked outputs), sorted.
+	// Warnings are what a preview would warn about: the program's own warnings
+	// (ctx.Log.Warn), the plan's findings about running it for real (an API
+	// endpoint the runner cannot reach, see UnreachableAPIWarnings) and what
+	// the planner could only stand in for (a stack reference without mocked
+	// outputs).
 	Warnings []string `json:"warnings,omitempty"`
 	// ExistingNodes describe nodes that run outside the plan (an existing
 	// cluster's), per zone. The traffic prediction places pods on them instead

@@ -6,10 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,10 +15,9 @@ import (
 	"strings"
 	"sync"
 
-	"google.golang.org/grpc"
 	"gopkg.in/yaml.v3"
 
-	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"github.com/eksbalance/eksbalance/internal/mockcloud"
 )
 
 // Options says which program to plan and how.
@@ -237,24 +234,20 @@ func Run(ctx context.Context, opts Options) (*Plan, error) {
 		return nil, fmt.Errorf("building %s: %w\n%s", mainDir, err, out)
 	}
 
-	m := &monitor{project: proj.Name, stack: opts.Stack, reveal: opts.Reveal, stackOutputs: opts.StackOutputs}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	eng, err := StartEngine(EngineOptions{Project: proj.Name, Stack: opts.Stack, Reveal: opts.Reveal, Cloud: mockcloud.CloudFromConfig(cfg), StackOutputs: opts.StackOutputs})
 	if err != nil {
 		return nil, err
 	}
-	srv := grpc.NewServer(grpc.MaxRecvMsgSize(64 << 20))
-	pulumirpc.RegisterResourceMonitorServer(srv, m)
-	pulumirpc.RegisterEngineServer(srv, m)
-	go func() { _ = srv.Serve(lis) }()
-	defer srv.Stop()
+	defer eng.Stop()
+	m := eng.m
 
 	cfgJSON, _ := json.Marshal(cfg)
 	secretJSON, _ := json.Marshal(secretKeys)
 	cmd := exec.CommandContext(ctx, bin)
 	cmd.Dir = mainDir
 	cmd.Env = append(os.Environ(),
-		"PULUMI_MONITOR="+lis.Addr().String(),
-		"PULUMI_ENGINE="+lis.Addr().String(),
+		"PULUMI_MONITOR="+eng.Addr(),
+		"PULUMI_ENGINE="+eng.Addr(),
 		"PULUMI_PROJECT="+proj.Name,
 		"PULUMI_STACK="+opts.Stack,
 		"PULUMI_ORGANIZATION=organization",
@@ -280,17 +273,11 @@ func Run(ctx context.Context, opts Options) (*Plan, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if runErr != nil || len(m.errors) > 0 {
-		msg := strings.Join(m.errors, "\n")
-		if msg == "" {
-			msg = strings.TrimSpace(out.String())
-		}
-		if runErr == nil {
-			runErr = errors.New("the program logged errors")
-		}
-		return nil, fmt.Errorf("%s (stack %s): %w\n%s", proj.Name, opts.Stack, runErr, msg)
+		return nil, programError(proj.Name, opts.Stack, runErr, m.errors, out.String())
 	}
-	p := &Plan{Project: proj.Name, Stack: opts.Stack, Resources: append([]Resource(nil), m.resources...), Warnings: m.warnings}
+	p := &Plan{Project: proj.Name, Stack: opts.Stack, Resources: append([]Resource(nil), m.resources...)}
 	p.sort()
+	p.Warnings = append(append(programWarnings(m.logs), m.warnings...), p.UnreachableAPIWarnings()...)
 	return p, nil
 }
 

@@ -22,8 +22,9 @@ type report struct {
 	notes       []string
 }
 
-// analyse evaluates the guardrail rules on a plan and predicts its traffic.
-func analyse(p *plan.Plan) (*report, error) {
+// analyse evaluates the guardrail rules on a plan and predicts its traffic;
+// o carries what the plan does not hold (who the callers are).
+func analyse(p *plan.Plan, o traffic.Options) (*report, error) {
 	ctx := context.Background()
 	ev, err := rules.NewEvaluator(ctx)
 	if err != nil {
@@ -40,7 +41,7 @@ func analyse(p *plan.Plan) (*report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("evaluating policies: %w", err)
 	}
-	preds, notes, err := traffic.Predict(p)
+	preds, notes, err := traffic.PredictWith(p, o)
 	if err != nil {
 		return nil, fmt.Errorf("predicting traffic: %w", err)
 	}
@@ -167,6 +168,10 @@ func (r *report) writeText(w io.Writer, inputs bool) {
 	r.writeTraffic(w)
 }
 
+// writeNotes prints what a preview would warn about (plan.Plan.Warnings: the
+// program's own warnings, an API endpoint the runner cannot reach, a stack
+// reference without mocked outputs), then the analysis' notes. Neither
+// changes the exit code.
 func (r *report) writeNotes(w io.Writer) {
 	for _, x := range r.plan.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", x)
@@ -197,6 +202,7 @@ func (r *report) writeTraffic(w io.Writer) {
 			fmt.Fprintf(w, "\nAfter drift (%s; Kubernetes does not rebalance):\n", p.DriftNote)
 			_ = model.WriteContrast(w, p.Drift)
 		}
+		writeClientsAndZoneLoss(w, p)
 	}
 }
 
@@ -231,6 +237,8 @@ type predictionJSON struct {
 	Contrast   []model.NamedPrediction `json:"contrast"`
 	Drift      []model.NamedPrediction `json:"drift,omitempty"`
 	DriftNote  string                  `json:"driftNote,omitempty"`
+	ZoneLost   []model.ZoneLoss        `json:"zoneLost,omitempty"`
+	Population []model.NamedPopulation `json:"population,omitempty"`
 }
 
 func writePlanJSON(w io.Writer, p *plan.Plan, r *report) error {
@@ -242,7 +250,7 @@ func writePlanJSON(w io.Writer, p *plan.Plan, r *report) error {
 		out.Predictions = append(out.Predictions, predictionJSON{
 			Workload: pr.Workload, Front: pr.Front, Replicas: pr.Replicas, Pending: pr.Pending,
 			Topology: pr.Topology, Prediction: pr.Result, Contrast: pr.Contrast,
-			Drift: pr.Drift, DriftNote: pr.DriftNote,
+			Drift: pr.Drift, DriftNote: pr.DriftNote, ZoneLost: pr.ZoneLost, Population: pr.Population,
 		})
 	}
 	enc := json.NewEncoder(w)

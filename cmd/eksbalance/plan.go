@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/eksbalance/eksbalance/internal/traffic"
 	"github.com/eksbalance/eksbalance/plan"
 )
 
@@ -26,7 +27,7 @@ func init() {
 func printPlanUsage(w io.Writer) {
 	fmt.Fprintln(w, "usage: eksbalance plan [DIR|PLAN.json] [--stack dev] [-o text|json] [--inputs] [--reveal]")
 	fmt.Fprintln(w, "                       [--stack-outputs FILE] [--stack-output STACK:KEY=VALUE]...")
-	fmt.Fprintln(w, "                       [--nodes ZONE=N,... | --nodes-file TOPOLOGY]")
+	fmt.Fprintln(w, "                       [--nodes ZONE=N,... | --nodes-file FILE] [--clients k=v,...]")
 	fmt.Fprintln(w, "Builds the Pulumi Go program of DIR (default .; the project is the nearest")
 	fmt.Fprintln(w, "Pulumi.yaml at or above it, as pulumi finds it) and runs it against mocked cloud")
 	fmt.Fprintln(w, "answers, or reads a plan saved with -o json. Text output starts with a verdict")
@@ -151,10 +152,12 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 	var output string
 	var inputs bool
 	var nodes nodesFlags
+	var clients clientsFlag
 	p, code := planCommand("plan", printPlanUsage, args, stderr,
 		func(fs *flag.FlagSet) {
 			fs.StringVar(&output, "o", "text", "output format: text or json")
 			fs.BoolVar(&inputs, "inputs", false, "text output: list every resource with its inputs instead of the short tree")
+			fs.Var(&clients, "clients", clientsUsage)
 			nodes.register(fs)
 		},
 		func() string {
@@ -169,7 +172,7 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 	if nodes.parsed != nil {
 		p.ExistingNodes = nodes.parsed
 	}
-	report, err := analyse(p)
+	report, err := analyse(p, traffic.Options{Clients: clients.population()})
 	if err != nil {
 		fmt.Fprintf(stderr, "eksbalance plan: %v\n", err)
 		return 2

@@ -11,8 +11,9 @@ import (
 
 // planOut is the part of `plan -o json` these tests read.
 type planOut struct {
-	Project   string `json:"project"`
-	Stack     string `json:"stack"`
+	Project   string   `json:"project"`
+	Stack     string   `json:"stack"`
+	Warnings  []string `json:"warnings"`
 	Resources []struct {
 		Type   string         `json:"type"`
 		Name   string         `json:"name"`
@@ -101,6 +102,38 @@ func TestPlanStacks(t *testing.T) {
 				if v.Severity == "mandatory" {
 					t.Errorf("mandatory violation on the %s stack: %s", stack, v.Rule)
 				}
+			}
+			// Each node group's Auto Scaling group, found through the remote
+			// component's node group, carries the zone's node template.
+			tags := 0
+			for _, r := range p.Resources {
+				if r.Type != "aws:autoscaling/tag:Tag" {
+					continue
+				}
+				tags++
+				if asg, _ := r.Inputs["autoscalingGroupName"].(string); !strings.HasPrefix(asg, "eks-eksbalance-"+stack+"-us-east-1") {
+					t.Errorf("%s: autoscalingGroupName %q, want the node group's ASG", r.Name, asg)
+				}
+			}
+			if tags != 3 {
+				t.Errorf("%d ASG tags, want one node-template tag per zone", tags)
+			}
+			// dev's API is public, limited to a placeholder it warns about; prod's
+			// is private, and the program deploys into it.
+			unreachable, placeholder := 0, 0
+			for _, w := range p.Warnings {
+				if strings.Contains(w, "private-only API endpoint") {
+					unreachable++
+				}
+				if strings.Contains(w, "apiAccessCidrs[0]: 203.0.113.0/24: is a documentation range") {
+					placeholder++
+				}
+			}
+			switch {
+			case stack == "dev" && (unreachable != 0 || placeholder != 1):
+				t.Errorf("dev warnings %q, want the placeholder's and no unreachable endpoint", p.Warnings)
+			case stack == "prod" && (unreachable != 1 || placeholder != 0):
+				t.Errorf("prod warnings %q, want one unreachable endpoint and no placeholder", p.Warnings)
 			}
 			if len(p.Predictions) != 2 {
 				t.Fatalf("%d predictions, want 2 (NLB and ALB samples)", len(p.Predictions))

@@ -17,20 +17,32 @@ import (
 // docTables names the table of docs/plan-format.md that documents each type
 // the plan JSON is written from.
 var docTables = map[reflect.Type]string{
-	reflect.TypeOf(planJSON{}):              "document",
-	reflect.TypeOf(plan.Resource{}):         "resource",
-	reflect.TypeOf(plan.Zone{}):             "zone",
-	reflect.TypeOf(rules.Violation{}):       "violation",
-	reflect.TypeOf(rules.Ref{}):             "ref",
-	reflect.TypeOf(predictionJSON{}):        "prediction",
-	reflect.TypeOf(model.Topology{}):        "topology",
-	reflect.TypeOf(model.LoadBalancer{}):    "load balancer",
-	reflect.TypeOf(model.Zone{}):            "topology zone",
-	reflect.TypeOf(model.Node{}):            "node",
-	reflect.TypeOf(model.Prediction{}):      "model prediction",
-	reflect.TypeOf(model.PodShare{}):        "pod share",
-	reflect.TypeOf(model.NamedPrediction{}): "variant prediction",
-	reflect.TypeOf(model.Variant{}):         "variant",
+	reflect.TypeOf(planJSON{}):                "document",
+	reflect.TypeOf(plan.Resource{}):           "resource",
+	reflect.TypeOf(plan.Zone{}):               "zone",
+	reflect.TypeOf(rules.Violation{}):         "violation",
+	reflect.TypeOf(rules.Ref{}):               "ref",
+	reflect.TypeOf(predictionJSON{}):          "prediction",
+	reflect.TypeOf(model.Topology{}):          "topology",
+	reflect.TypeOf(model.LoadBalancer{}):      "load balancer",
+	reflect.TypeOf(model.Zone{}):              "topology zone",
+	reflect.TypeOf(model.Node{}):              "node",
+	reflect.TypeOf(model.Prediction{}):        "model prediction",
+	reflect.TypeOf(model.PodShare{}):          "pod share",
+	reflect.TypeOf(model.NamedPrediction{}):   "variant prediction",
+	reflect.TypeOf(model.Variant{}):           "variant",
+	reflect.TypeOf(model.ClientPopulation{}):  "clients",
+	reflect.TypeOf(model.Recycling{}):         "recycling",
+	reflect.TypeOf(model.ZoneLoss{}):          "zone loss",
+	reflect.TypeOf(model.NamedPopulation{}):   "population",
+	reflect.TypeOf(model.PopulationResult{}):  "population result",
+	reflect.TypeOf(model.PopulationOptions{}): "population options",
+	reflect.TypeOf(model.WindowStats{}):       "window stats",
+	reflect.TypeOf(model.Interval{}):          "interval",
+	reflect.TypeOf(model.Band{}):              "band",
+	reflect.TypeOf(model.ShareStats{}):        "share stats",
+	reflect.TypeOf(model.ScaleOutResult{}):    "scale-out",
+	reflect.TypeOf(model.Delay{}):             "delay",
 }
 
 // jsonField is one field as encoding/json writes it.
@@ -74,7 +86,7 @@ func jsonFields(t reflect.Type) []jsonField {
 				continue
 			}
 			seen[name] = true
-			out = append(out, jsonField{name: name, optional: strings.Contains(opts, "omitempty"), typ: f.Type})
+			out = append(out, jsonField{name: name, optional: strings.Contains(opts, "omitempty") || strings.Contains(opts, "omitzero"), typ: f.Type})
 		}
 	}
 	walk(t, 0)

@@ -109,7 +109,7 @@ func TestPlanTextVerdictFirst(t *testing.T) {
 			t.Errorf("violation printed %d times: %s", n, v.Message)
 		}
 	}
-	_, full, _ := runOut(t, "plan", saved, "--inputs")
+	_, full, _ := runOut(t, "plan", saved, "--inputs", "--nodes", "us-east-1a=2,us-east-1b=2,us-east-1c=2")
 	if !strings.Contains(full, "spec.replicas: 6") || strings.Count(full, "\n") <= strings.Count(out, "\n") {
 		t.Errorf("--inputs does not list the inputs:\n%s", full)
 	}

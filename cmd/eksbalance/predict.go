@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/eksbalance/eksbalance/components/workload"
 	"github.com/eksbalance/eksbalance/model"
 )
 
@@ -23,10 +24,15 @@ type predictJSON struct {
 	model.Prediction
 	Simulation *model.SimResult        `json:"simulation,omitempty"`
 	Contrast   []model.NamedPrediction `json:"contrast,omitempty"`
+	// ZoneLost is the layout with each zone out in turn.
+	ZoneLost []model.ZoneLoss `json:"zoneLost,omitempty"`
+	// Population is the long-lived callers' view: the layout as given and
+	// under the toolkit default and the usual alternatives.
+	Population []model.NamedPopulation `json:"population,omitempty"`
 }
 
 func printPredictUsage(w io.Writer) {
-	fmt.Fprintln(w, "usage: eksbalance predict FILE [-o text|json] [--contrast] [--simulate [simulation flags]]")
+	fmt.Fprintln(w, "usage: eksbalance predict FILE [-o text|json] [--contrast] [--clients k=v,...] [--population=false] [--simulate [simulation flags]]")
 	fmt.Fprintln(w, "FILE is a YAML or JSON topology, e.g.:")
 	fmt.Fprintln(w, "  loadBalancer: {kind: nlb, targetType: instance, crossZone: false}")
 	fmt.Fprintln(w, "  externalTrafficPolicy: Local")
@@ -40,6 +46,9 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	output := fs.String("o", "text", "output format: text or json")
 	contrast := fs.Bool("contrast", false, "also evaluate the same layout under the toolkit default and the Kubernetes defaults")
 	simulate := fs.Bool("simulate", false, "also simulate per-pod requests with long-lived connections (implied by any flag below)")
+	population := fs.Bool("population", true, "show the long-lived callers' view (DNS caching, keepalive, recycling) and the zone-lost rows")
+	var clients clientsFlag
+	fs.Var(&clients, "clients", clientsUsage+"; overrides the file's clients section")
 	var sim model.SimConfig
 	var dist string
 	var l7 bool
@@ -67,7 +76,7 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	}
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
-		case "o", "contrast", "simulate":
+		case "o", "contrast", "simulate", "population", "clients":
 		default:
 			*simulate = true
 		}
@@ -102,6 +111,20 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
+	if *population {
+		if c := clients.population(); c != nil {
+			topo.Clients = c
+		}
+		if doc.ZoneLost, err = model.ZoneLost(topo); err != nil {
+			fmt.Fprintf(stderr, "eksbalance predict: %v\n", err)
+			return 2
+		}
+		if doc.Population, err = model.PopulationContrast(topo, model.Duration(workload.DefaultNLBMaxConnAge), model.PopulationOptions{}, nil); err != nil {
+			fmt.Fprintf(stderr, "eksbalance predict: %v\n", err)
+			return 2
+		}
+		doc.Population[0].Label = "as in the file"
+	}
 
 	if *output == "json" {
 		enc := json.NewEncoder(stdout)
@@ -115,6 +138,20 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	if err := model.WriteText(stdout, topo, pred); err != nil {
 		fmt.Fprintf(stderr, "eksbalance predict: %v\n", err)
 		return 2
+	}
+	if doc.ZoneLost != nil {
+		fmt.Fprintln(stdout)
+		if err := model.WriteZoneLost(stdout, pred, doc.ZoneLost); err != nil {
+			fmt.Fprintf(stderr, "eksbalance predict: %v\n", err)
+			return 2
+		}
+	}
+	if doc.Population != nil {
+		fmt.Fprintln(stdout, "\nlong-lived callers (DNS caching, keepalive, recycling) on the same layout:")
+		if err := model.WritePopulation(stdout, doc.Population); err != nil {
+			fmt.Fprintf(stderr, "eksbalance predict: %v\n", err)
+			return 2
+		}
 	}
 	if doc.Contrast != nil {
 		fmt.Fprintln(stdout, "\nsame layout, other load-balancer settings:")

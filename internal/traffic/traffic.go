@@ -10,9 +10,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/eksbalance/eksbalance/components/workload"
 	"github.com/eksbalance/eksbalance/model"
 	"github.com/eksbalance/eksbalance/plan"
+	"github.com/eksbalance/eksbalance/serve"
 )
 
 // Annotation keys read from Services and Ingresses (AWS Load Balancer Controller).
@@ -46,12 +49,38 @@ type Prediction struct {
 	DriftNote string
 	// Pending is set when the constraints leave replicas unscheduled.
 	Pending string
+	// Recycling is the workload's connection recycling, read from its
+	// container's EKSBALANCE_MAX_CONN_AGE and EKSBALANCE_MAX_CONN_REQUESTS.
+	Recycling model.Recycling
+	// ZoneLost is the placement with each zone out in turn (shifted away or
+	// down).
+	ZoneLost []model.ZoneLoss
+	// Population is the placement under long-lived callers (Options.Clients),
+	// as planned and under the toolkit's default and the usual alternatives.
+	Population []model.NamedPopulation
+}
+
+// Options are the inputs a plan does not hold.
+type Options struct {
+	// Clients is who calls the workloads. Default model.DefaultPopulation.
+	Clients *model.ClientPopulation
+	// Population sets up the long-lived callers' view; its zero value takes
+	// model.PopulationOptions' defaults.
+	Population model.PopulationOptions
+	// SkipPopulation leaves Prediction.Population empty.
+	SkipPopulation bool
 }
 
 // Predict derives a prediction for every load-balanced Deployment in p. Without
 // node groups in the plan there is nothing to place pods on: it returns an
 // explanation instead.
 func Predict(p *plan.Plan) ([]Prediction, []string, error) {
+	return PredictWith(p, Options{})
+}
+
+// PredictWith is Predict with the inputs a plan does not hold: who the
+// callers are.
+func PredictWith(p *plan.Plan, o Options) ([]Prediction, []string, error) {
 	zones := capacity(p)
 	var notes []string
 	if len(zones) == 0 {
@@ -59,6 +88,7 @@ func Predict(p *plan.Plan) ([]Prediction, []string, error) {
 	}
 	fronts := frontsOf(p)
 	var out []Prediction
+	cache := &model.PopulationCache{}
 	for _, d := range p.ByType("kubernetes:apps/v1:Deployment") {
 		f, ok := fronts.match(d)
 		if !ok {
@@ -75,10 +105,13 @@ func Predict(p *plan.Plan) ([]Prediction, []string, error) {
 				return nil, nil, fmt.Errorf("%s: %w", pr.Workload, err)
 			}
 		}
+		pr.Recycling = recyclingOf(d)
 		pr.Topology = model.Topology{
 			LoadBalancer:          model.LoadBalancer{Kind: f.kind, TargetType: f.targetType, CrossZone: f.crossZone},
 			ExternalTrafficPolicy: f.policy,
 			Zones:                 placed,
+			Clients:               o.Clients,
+			Recycling:             pr.Recycling,
 		}
 		if pr.Topology.TotalPods() == 0 {
 			notes = append(notes, pr.Workload+": no pod can be placed; "+pr.Pending)
@@ -96,10 +129,59 @@ func Predict(p *plan.Plan) ([]Prediction, []string, error) {
 			}
 			pr.DriftNote = note
 		}
+		if err := pr.clientsAndZones(o, cache); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", pr.Workload, err)
+		}
 		out = append(out, pr)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Workload < out[j].Workload })
 	return out, notes, nil
+}
+
+// clientsAndZones fills the zone-lost rows and the long-lived callers' view.
+func (pr *Prediction) clientsAndZones(o Options, cache *model.PopulationCache) error {
+	var err error
+	if pr.ZoneLost, err = model.ZoneLost(pr.Topology); err != nil {
+		return err
+	}
+	if o.SkipPopulation {
+		return nil
+	}
+	pr.Population, err = model.PopulationContrast(pr.Topology, model.Duration(workload.DefaultNLBMaxConnAge), o.Population, cache)
+	return err
+}
+
+// recyclingOf reads the recycling the workload template passes to the app:
+// EKSBALANCE_MAX_CONN_AGE (seconds) and EKSBALANCE_MAX_CONN_REQUESTS on the
+// first container that sets either.
+func recyclingOf(d plan.Resource) model.Recycling {
+	raw, _ := d.Get("spec.template.spec.containers")
+	containers, _ := raw.([]any)
+	for _, c := range containers {
+		cm, _ := c.(map[string]any)
+		env, _ := cm["env"].([]any)
+		var r model.Recycling
+		found := false
+		for _, e := range env {
+			em, _ := e.(map[string]any)
+			name, _ := em["name"].(string)
+			value, _ := em["value"].(string)
+			n, err := strconv.Atoi(value)
+			if err != nil || n < 0 {
+				continue
+			}
+			switch name {
+			case serve.EnvMaxConnAge:
+				r.MaxConnAge, found = model.Duration(time.Duration(n)*time.Second), true
+			case serve.EnvMaxConnRequests:
+				r.MaxConnRequests, found = n, true
+			}
+		}
+		if found {
+			return r
+		}
+	}
+	return model.Recycling{}
 }
 
 // drift moves one pod from the last node that has one to the first node of

@@ -565,7 +565,8 @@ front_time_to_unhealthy(f) := time_to_unhealthy(hc.interval, hc.timeout, hc.unhe
 # Deregistration propagation: how long the load balancer may keep sending new work
 # to a terminating pod after the controller deregisters it (IP targets). Not an
 # AWS setting: components/loadbalancer's assumed bound (NLBs were measured to
-# keep opening connections for about two minutes). A stack that chose another
+# keep opening connections for about two minutes, LBC issues 2366 and 3270; the
+# ALB's 15 s is an unmeasured assumption). A stack that chose another
 # bound carries it in the eksbalance.io/deregistration-propagation-seconds
 # annotation, which the loadbalancer package writes.
 deregistration_propagation_defaults := {"nlb": 120, "alb": 15}
