@@ -29,8 +29,10 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	output := fs.String("o", "text", "output format: text or json")
 	list := fs.Bool("rules", false, "list the rules (ID, severity, scope, title, doc) instead of checking")
+	var cf controllerFlags
+	cf.register(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: eksbalance check PATH... [-o text|json]")
+		fmt.Fprintln(stderr, "usage: eksbalance check PATH... [-o text|json] [--controller-default-target-type ip|instance | --controller-values FILE | --controller-config FILE]")
 		fmt.Fprintln(stderr, "       eksbalance check --rules [-o text|json]")
 		fmt.Fprintln(stderr, "PATH is a YAML or JSON file (multi-document, List kinds) or a directory, read")
 		fmt.Fprintln(stderr, "recursively for .yaml, .yml and .json. Exit 1 on a mandatory violation, 2 on")
@@ -74,7 +76,12 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	for i, o := range objs {
 		resources[i] = o.Resource()
 	}
-	vs, err := ev.Evaluate(ctx, resources)
+	ctrl, err := cf.controller()
+	if err != nil {
+		fmt.Fprintf(stderr, "eksbalance check: %v\n", err)
+		return 2
+	}
+	vs, err := ev.EvaluateWith(ctx, resources, rules.Options{Controller: ctrl})
 	if err != nil {
 		fmt.Fprintf(stderr, "eksbalance check: %v\n", err)
 		return 2

@@ -39,7 +39,7 @@ findings contains lib.finding(meta, s, msg) if {
 	t := lib.nlb_target_type(s)
 	t != "ip"
 	msg := sprintf(
-		"the NLB's target type is %s (annotation %s is %s; the type comes from %s): the NLB sends traffic to node ports and kube-proxy adds a hop; set the annotation to \"ip\"",
+		"the NLB's target type is %s (annotation %s is %s); %s. The NLB sends traffic to node ports and kube-proxy adds a hop; set the annotation to \"ip\"",
 		[t, _nlb_target_annotation, lib.show(lib.annotation_or_null(s, _nlb_target_annotation)), lib.nlb_target_type_source(s)],
 	)
 }
@@ -51,7 +51,7 @@ findings contains lib.finding(meta, ing, msg) if {
 	found := _pair_target_type(p, ing)
 	found != "ip"
 	msg := sprintf(
-		"the ALB's target type for backend Service %s is %s (from %s): the ALB sends traffic to node ports and kube-proxy adds a hop; set annotation %s to \"ip\" on the Ingress or the Service (or spec.targetType ip in the class's IngressClassParams)",
+		"the ALB's target type for backend Service %s is %s; %s. The ALB sends traffic to node ports and kube-proxy adds a hop; set annotation %s to \"ip\" on the Ingress or the Service (or spec.targetType ip in the class's IngressClassParams)",
 		[p.service_name, found, _pair_target_source(p, ing), _alb_target_annotation],
 	)
 }

@@ -32,7 +32,7 @@ findings contains lib.finding(meta, route, msg) if {
 	not lib.gateway_tg_setting(f, ["targetType"])
 	route := lib.resources[f.route]
 	msg := sprintf(
-		"backend Service %s behind Gateway %s gets target type %s: no TargetGroupConfiguration sets one, so %s; the %s would send traffic to node ports and kube-proxy adds a hop; add a TargetGroupConfiguration for the Service with spec.defaultConfiguration.targetType ip",
+		"backend Service %s behind Gateway %s gets target type %s; %s (no TargetGroupConfiguration sets one). The %s sends traffic to node ports and kube-proxy adds a hop; add a TargetGroupConfiguration for the Service with spec.defaultConfiguration.targetType ip",
 		[lib.name(lib.resources[f.service]), lib.name(lib.resources[f.gateway]), f.target_type, lib.default_target_type_note, upper(f.lb)],
 	)
 }

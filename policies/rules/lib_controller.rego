@@ -32,7 +32,7 @@ controller := c if {
 	c := _given_controller
 } else := {
 	"defaultTargetType": stock_default_target_type,
-	"source": "a stock controller, since none was given (pass the cluster's with --controller-default-target-type, --controller-values or conftest --data)",
+	"source": "a stock controller (none was given: pass the cluster's with --controller-default-target-type, --controller-values or conftest --data)",
 }
 
 _given_controller := c if {
@@ -47,7 +47,7 @@ _with_source(c, fallback) := {"defaultTargetType": c.defaultTargetType, "source"
 }
 
 # default_target_type_note says, for a message, which default was assumed.
-default_target_type_note := sprintf("the controller's default target type %s was assumed, from %s", [controller.defaultTargetType, controller.source])
+default_target_type_note := sprintf("no object sets it, so the controller's default target type %s was assumed, from %s", [controller.defaultTargetType, controller.source])
 
 # ---------------------------------------------------------------------------
 # IngressClass parameters
@@ -83,15 +83,15 @@ class_params(ing) := p if {
 class_params_target_type(ing) := class_params(ing).properties.spec.targetType
 
 # alb_target_type_source says where an (Ingress, Service) pair's target type comes from.
-alb_target_type_source(s, ing) := sprintf("spec.targetType of IngressClassParams %s (IngressClass %s), which overrides annotations", [name(class_params(ing)), ing.properties.spec.ingressClassName]) if {
+alb_target_type_source(s, ing) := sprintf("set by spec.targetType of IngressClassParams %s (IngressClass %s), which overrides annotations", [name(class_params(ing)), ing.properties.spec.ingressClassName]) if {
 	class_params_target_type(ing)
-} else := "annotation alb.ingress.kubernetes.io/target-type" if {
+} else := "set by annotation alb.ingress.kubernetes.io/target-type" if {
 	alb_setting(s, ing, "alb.ingress.kubernetes.io/target-type")
 } else := default_target_type_note
 
 # nlb_target_type_source says where a controller NLB Service's target type comes from.
-nlb_target_type_source(s) := "annotation service.beta.kubernetes.io/aws-load-balancer-type nlb-ip" if {
+nlb_target_type_source(s) := "set by annotation service.beta.kubernetes.io/aws-load-balancer-type nlb-ip" if {
 	annotation(s, nlb_type_annotation) == "nlb-ip"
-} else := "annotation service.beta.kubernetes.io/aws-load-balancer-nlb-target-type" if {
+} else := "set by annotation service.beta.kubernetes.io/aws-load-balancer-nlb-target-type" if {
 	annotation(s, "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type")
 } else := default_target_type_note
