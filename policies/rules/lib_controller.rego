@@ -72,12 +72,16 @@ _ingress_classes[name(r)] contains i if {
 }
 
 # class_params(ing) is the IngressClassParams of the Ingress's class.
+# The indexes are bound whole: OPA caches a partial set once per query only when
+# it is not iterated or indexed inside a function called many times.
 class_params(ing) := p if {
-	cls := resources[min(_ingress_classes[ing.properties.spec.ingressClassName])]
+	classes := _ingress_classes
+	cls := resources[min(classes[ing.properties.spec.ingressClassName])]
 	ref := cls.properties.spec.parameters
 	ref.kind == "IngressClassParams"
 	object.get(ref, "apiGroup", "elbv2.k8s.aws") == "elbv2.k8s.aws"
-	p := resources[min(_ingress_class_params[ref.name])]
+	params := _ingress_class_params
+	p := resources[min(params[ref.name])]
 }
 
 class_params_target_type(ing) := class_params(ing).properties.spec.targetType
