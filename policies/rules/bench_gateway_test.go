@@ -29,7 +29,7 @@ func gatewayBenchSet(n int) []rules.Resource {
 					"loadBalancerAttributes": []any{map[string]any{"key": "idle_timeout.timeout_seconds", "value": "60"}}}}),
 			rules.FromKubernetes(map[string]any{"apiVersion": "gateway.k8s.aws/v1", "kind": "TargetGroupConfiguration",
 				"metadata": map[string]any{"name": "edge-defaults", "namespace": ns},
-				"spec": map[string]any{"defaultConfiguration": map[string]any{"targetType": "ip"}}}),
+				"spec":     map[string]any{"defaultConfiguration": map[string]any{"targetType": "ip"}}}),
 		)
 	}
 	for i := 0; i < n; i++ {
