@@ -3,6 +3,7 @@ package workload
 import (
 	"encoding/json"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -227,10 +228,12 @@ func TestGatewayNLBObjects(t *testing.T) {
 	sameJSON(t, "Service ports", svcPorts, `[
 		{"name": "tcp-80", "port": 80, "protocol": "TCP", "targetPort": "http"},
 		{"name": "tcp-9000", "port": 9000, "protocol": "TCP", "targetPort": "http"}]`)
-	// The backend keepalive is above the longest listener idle timeout, as behind the Service NLB.
+	// The backend keepalive is above the longest listener idle timeout, and
+	// connections are recycled, as behind the Service NLB.
 	env := envOf(t, c.One(t, tDeployment, testName))
-	if env["EKSBALANCE_IDLE_TIMEOUT"] != "605" || env["EKSBALANCE_MAX_CONN_AGE"] != "300" {
-		t.Errorf("env %v: want idle 605 (600 + margin) and connection recycling 300 behind an NLB", env)
+	age := strconv.Itoa(int(DefaultNLBMaxConnAge / time.Second))
+	if env["EKSBALANCE_IDLE_TIMEOUT"] != "605" || env["EKSBALANCE_MAX_CONN_AGE"] != age {
+		t.Errorf("env %v: want idle 605 (600 + margin) and connection recycling after %s s behind an NLB", env, age)
 	}
 }
 
