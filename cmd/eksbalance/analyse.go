@@ -37,7 +37,13 @@ func analyse(p *plan.Plan, o traffic.Options) (*report, error) {
 		}
 		res = append(res, rules.Resource{Type: r.Type, Name: r.Name, Properties: r.Inputs})
 	}
-	vs, err := ev.Evaluate(ctx, res)
+	// A planned stack is judged by the controller it installs: objects that
+	// rely on the controller's defaults get the planned release's.
+	var opts rules.Options
+	if t, src, ok := traffic.ControllerDefault(p); ok {
+		opts.Controller = &rules.Controller{DefaultTargetType: t, Source: src}
+	}
+	vs, err := ev.EvaluateWith(ctx, res, opts)
 	if err != nil {
 		return nil, fmt.Errorf("evaluating policies: %w", err)
 	}

@@ -56,6 +56,7 @@ type checkCounts struct {
 
 func printCheckUsage(w io.Writer) {
 	fmt.Fprintln(w, "usage: eksbalance check PATH... [-o text|json|sarif]")
+	fmt.Fprintln(w, "         [--controller-default-target-type ip|instance | --controller-values FILE | --controller-config FILE]")
 	fmt.Fprintln(w, "       eksbalance check --rules [-o text|json]")
 	fmt.Fprintln(w, "PATH is a YAML or JSON file (multi-document, List kinds), a directory (read")
 	fmt.Fprintln(w, "recursively for .yaml, .yml and .json), or - for standard input:")
@@ -76,6 +77,8 @@ func checkWith(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("check", stderr, printCheckUsage)
 	output := fs.String("o", "text", "output format: text, json or sarif")
 	list := fs.Bool("rules", false, "list the rules (ID, severity, scope, title, doc) instead of checking")
+	var cf controllerFlags
+	cf.register(fs.FlagSet)
 	pos, code, done := fs.parse(args, stderr)
 	if done {
 		return code
@@ -121,7 +124,12 @@ func checkWith(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	for i, o := range objs {
 		resources[i] = o.Resource()
 	}
-	vs, err := ev.Evaluate(ctx, resources)
+	ctrl, err := cf.controller()
+	if err != nil {
+		fmt.Fprintf(stderr, "eksbalance check: %v\n", err)
+		return 2
+	}
+	vs, err := ev.EvaluateWith(ctx, resources, rules.Options{Controller: ctrl})
 	if err != nil {
 		fmt.Fprintf(stderr, "eksbalance check: %v\n", err)
 		return 2

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/eksbalance/eksbalance/components/gateway"
 	"github.com/eksbalance/eksbalance/components/loadbalancer"
 )
 
@@ -238,7 +239,8 @@ type Args struct {
 	// existing namespace; label it yourself.
 	CreateNamespace *bool `json:"createNamespace,omitempty" yaml:"createNamespace,omitempty"`
 
-	// Front is the kind of load balancer. Default FrontNLB.
+	// Front is the kind of load balancer. Default FrontNLB. FrontGatewayALB and
+	// FrontGatewayNLB are the Gateway API forms (gateway_front.go).
 	Front Front `json:"front,omitempty" yaml:"front,omitempty"`
 	// NLB are the Network Load Balancer's settings (Front nlb); empty fields
 	// take the loadbalancer package's defaults. Two are filled from the
@@ -249,9 +251,24 @@ type Args struct {
 	// ALB are the Application Load Balancer's settings (Front alb), filled as
 	// for NLB. Must be empty with Front nlb.
 	ALB loadbalancer.ALB `json:"alb,omitempty" yaml:"alb,omitempty"`
-	// Host restricts the Ingress rule to one host name (Front alb). Default
-	// none: any host.
+	// Host restricts the Ingress rule (Front alb) or the HTTPRoute (Front
+	// gateway-alb) to one host name. Default none: any host.
 	Host string `json:"host,omitempty" yaml:"host,omitempty"`
+	// Gateway, with a Gateway front, attaches the workload's route to a shared
+	// Gateway (gateway.NewGateway(...).Ref()) instead of creating one for the
+	// workload. The Gateway's load-balancer settings (scheme, listeners, idle
+	// timeouts, deregistration propagation) then come from the Ref, and the
+	// workload's timings with them; set only target-group settings in ALB or
+	// NLB. Default nil: the workload creates its own Gateway.
+	Gateway *gateway.Ref `json:"-" yaml:"-"`
+	// GatewayListener is the listener (sectionName, e.g. "http-80" or
+	// "tcp-9000") of the shared Gateway the route attaches to. Default: every
+	// listener of the Gateway (an NLB listener forwards to one target group,
+	// so give it when several workloads share an NLB Gateway).
+	GatewayListener string `json:"gatewayListener,omitempty" yaml:"gatewayListener,omitempty"`
+	// GatewayClass is the class of the workload's own Gateway. Default
+	// "aws-alb" or "aws-nlb" (created by the lbcontroller component).
+	GatewayClass string `json:"gatewayClass,omitempty" yaml:"gatewayClass,omitempty"`
 	// ServicePort is the ClusterIP Service's port behind an ALB. Default 80.
 	// With an NLB the Service exposes exactly the NLB's listener ports.
 	ServicePort int `json:"servicePort,omitempty" yaml:"servicePort,omitempty"`
@@ -355,7 +372,10 @@ func (a *Args) SetDefaults(name string) {
 	case FrontNLB:
 		fillLBSettings(&a.NLB.HealthCheck, &a.NLB.TargetGroup, c.ReadinessPath, a.DrainTime)
 		a.NLB.SetDefaults()
-	case FrontALB:
+	case FrontALB, FrontGatewayALB:
+		if a.Front == FrontGatewayALB {
+			a.fillFromGateway()
+		}
 		if a.ALB.HealthCheck.Protocol == "" {
 			// The ALB's default check is HTTP; give it the readiness path
 			// instead of the controller's "/".
@@ -363,7 +383,12 @@ func (a *Args) SetDefaults(name string) {
 		}
 		fillLBSettings(&a.ALB.HealthCheck, &a.ALB.TargetGroup, c.ReadinessPath, a.DrainTime)
 		a.ALB.SetDefaults()
+	case FrontGatewayNLB:
+		a.fillFromGateway()
+		fillLBSettings(&a.NLB.HealthCheck, &a.NLB.TargetGroup, c.ReadinessPath, a.DrainTime)
+		a.NLB.SetDefaults()
 	}
+	a.gatewayDefaults()
 	if a.ServicePort == 0 {
 		a.ServicePort = DefaultServicePort
 	}
@@ -410,7 +435,7 @@ func (a *Args) SetDefaults(name string) {
 	}
 	if a.MaxConnAge == nil {
 		age := time.Duration(0)
-		if a.Front == FrontNLB {
+		if a.Front == FrontNLB || a.Front == FrontGatewayNLB {
 			age = DefaultNLBMaxConnAge
 		}
 		a.MaxConnAge = &age
@@ -437,9 +462,9 @@ func fillLBSettings(hc *loadbalancer.HealthCheck, tg *loadbalancer.TargetGroup, 
 // lbTimings are the front's derived timings; false for an unknown front.
 func (a *Args) lbTimings() (loadbalancer.Timings, bool) {
 	switch a.Front {
-	case FrontNLB:
+	case FrontNLB, FrontGatewayNLB:
 		return a.NLB.Timings(), true
-	case FrontALB:
+	case FrontALB, FrontGatewayALB:
 		return a.ALB.Timings(), true
 	}
 	return loadbalancer.Timings{}, false
@@ -447,7 +472,7 @@ func (a *Args) lbTimings() (loadbalancer.Timings, bool) {
 
 // targetType is the front's target type (after defaults).
 func (a *Args) targetType() loadbalancer.TargetType {
-	if a.Front == FrontALB {
+	if a.Front == FrontALB || a.Front == FrontGatewayALB {
 		return a.ALB.TargetType
 	}
 	return a.NLB.TargetType

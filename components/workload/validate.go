@@ -102,9 +102,30 @@ func (a Args) validateFront(v *validation.Errors) bool {
 		if !reflect.ValueOf(a.NLB).IsZero() {
 			v.Add("nlb", "(set)", "must be empty with front alb: it would be ignored")
 		}
+	case FrontGatewayALB:
+		if err := a.ALB.Validate(); err != nil {
+			v.Merge("alb", err)
+			ok = false
+		}
+		if !reflect.ValueOf(a.NLB).IsZero() {
+			v.Add("nlb", "(set)", "must be empty with front %s: it would be ignored", a.Front)
+		}
+		a.validateGatewayFront(v)
+	case FrontGatewayNLB:
+		if err := a.NLB.Validate(); err != nil {
+			v.Merge("nlb", err)
+			ok = false
+		}
+		if !reflect.ValueOf(a.ALB).IsZero() {
+			v.Add("alb", "(set)", "must be empty with front %s: it would be ignored", a.Front)
+		}
+		a.validateGatewayFront(v)
 	default:
-		v.Add("front", a.Front, "must be %s or %s", FrontNLB, FrontALB)
+		v.Add("front", a.Front, "must be %s, %s, %s or %s", FrontNLB, FrontALB, FrontGatewayALB, FrontGatewayNLB)
 		ok = false
+	}
+	if !a.isGatewayFront() && (a.Gateway != nil || a.GatewayListener != "" || a.GatewayClass != "") {
+		v.Add("gateway", "(set)", "gateway, gatewayListener and gatewayClass apply to the Gateway fronts (%s, %s) only", FrontGatewayALB, FrontGatewayNLB)
 	}
 	if a.ServicePort < 1 || a.ServicePort > 65535 {
 		v.Add("servicePort", a.ServicePort, "must be between 1 and 65535")

@@ -148,7 +148,7 @@ func TestValidation(t *testing.T) {
 			name:     "unknown front",
 			mutate:   func(a *Args) { a.Front = "clb" },
 			fields:   []string{"front"},
-			fragment: "must be nlb or alb",
+			fragment: "must be nlb, alb, gateway-alb or gateway-nlb",
 		},
 		{
 			name:     "NLB settings with an ALB front",

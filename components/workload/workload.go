@@ -71,6 +71,11 @@ type Workload struct {
 	ServiceName    pulumi.StringOutput `pulumi:"serviceName"`
 	// IngressName is the ALB's Ingress; empty with an NLB.
 	IngressName pulumi.StringOutput `pulumi:"ingressName"`
+	// GatewayName is namespace/name of the Gateway a Gateway front's routes
+	// attach to (the workload's own or the shared one); RouteNames are the
+	// routes. Empty with the other fronts.
+	GatewayName pulumi.StringOutput      `pulumi:"gatewayName"`
+	RouteNames  pulumi.StringArrayOutput `pulumi:"routeNames"`
 	// Hostname is the load balancer's DNS name once the controller has
 	// created it (empty in a preview).
 	Hostname pulumi.StringOutput `pulumi:"hostname"`
@@ -117,6 +122,8 @@ func NewWorkload(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 		"deploymentName":                comp.DeploymentName,
 		"serviceName":                   comp.ServiceName,
 		"ingressName":                   comp.IngressName,
+		"gatewayName":                   comp.GatewayName,
+		"routeNames":                    comp.RouteNames,
 		"hostname":                      comp.Hostname,
 		"preStopSeconds":                comp.PreStopSeconds,
 		"terminationGracePeriodSeconds": comp.TerminationGracePeriodSeconds,
@@ -160,6 +167,15 @@ func (b builder) build(comp *Workload) error {
 	}
 	podDeps = append(podDeps, svc)
 	comp.IngressName = pulumi.String("").ToStringOutput()
+	comp.GatewayName = pulumi.String("").ToStringOutput()
+	comp.RouteNames = pulumi.StringArray{}.ToStringArrayOutput()
+	if a.isGatewayFront() {
+		deps, err := b.buildGatewayFront(comp, svc, nsDeps)
+		if err != nil {
+			return err
+		}
+		podDeps = append(podDeps, deps...)
+	}
 	comp.Hostname = svc.Status.ApplyT(func(st *corev1.ServiceStatus) string {
 		if st == nil || st.LoadBalancer == nil || len(st.LoadBalancer.Ingress) == 0 {
 			return "" // not provisioned yet, or a preview
@@ -254,6 +270,9 @@ func (b builder) namespaceLabels() map[string]string {
 	if b.a.targetType() == loadbalancer.TargetTypeIP {
 		l[ReadinessGateLabel] = "enabled"
 	}
+	for k, v := range b.a.gatewayNamespaceLabels() {
+		l[k] = v
+	}
 	return l
 }
 
@@ -315,6 +334,20 @@ func (b builder) serviceArgs() *corev1.ServiceArgs {
 			Protocol:   pulumi.String("TCP"),
 			TargetPort: pulumi.String(httpPortName),
 		}}
+	case FrontGatewayALB, FrontGatewayNLB:
+		// The route's backend: with IP targets the load balancer reaches the
+		// pods directly, so a ClusterIP Service is all the controller needs.
+		spec.Type = pulumi.String("ClusterIP")
+		var ports corev1.ServicePortArray
+		for _, p := range b.gatewayServicePorts() {
+			ports = append(ports, &corev1.ServicePortArgs{
+				Name:       pulumi.String(p.name),
+				Port:       pulumi.Int(p.port),
+				Protocol:   pulumi.String("TCP"),
+				TargetPort: pulumi.String(httpPortName),
+			})
+		}
+		spec.Ports = ports
 	}
 	return &corev1.ServiceArgs{Metadata: meta, Spec: spec}
 }

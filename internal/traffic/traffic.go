@@ -287,9 +287,11 @@ func (fs frontSet) match(d plan.Resource) (front, bool) {
 }
 
 // frontsOf finds the load-balanced Services: type LoadBalancer ones (an NLB when
-// the AWS Load Balancer Controller handles them), and those an ALB Ingress
-// routes to.
+// the AWS Load Balancer Controller handles them), those an ALB Ingress routes
+// to, and those a route on a controller Gateway sends to (gateway.go). Objects
+// that set no target type get the planned controller's default.
 func frontsOf(p *plan.Plan) frontSet {
+	def := defaultTargetType(p)
 	services := map[string]plan.Resource{}
 	var out frontSet
 	for _, s := range p.ByType("kubernetes:core/v1:Service") {
@@ -299,9 +301,12 @@ func frontsOf(p *plan.Plan) frontSet {
 		}
 		f := front{name: "Service " + nsName(s.Inputs), namespace: s.String("metadata.namespace"), selector: selector(s), kind: model.KindNLB}
 		ann := func(k string) string { return s.String("metadata.annotations[" + k + "]") }
-		f.targetType = model.TargetTypeInstance
-		if ann(annNLBTargetType) == "ip" || ann(annLBType) == "nlb-ip" {
+		f.targetType = def
+		switch {
+		case ann(annNLBTargetType) == "ip" || ann(annLBType) == "nlb-ip":
 			f.targetType = model.TargetTypeIP
+		case ann(annNLBTargetType) == "instance":
+			f.targetType = model.TargetTypeInstance
 		}
 		f.crossZone = attr(ann(annNLBAttributes), "load_balancing.cross_zone.enabled") == "true"
 		if f.targetType == model.TargetTypeInstance {
@@ -324,10 +329,14 @@ func frontsOf(p *plan.Plan) frontSet {
 				continue
 			}
 			f := front{name: "Ingress " + nsName(ing.Inputs), namespace: ns, selector: selector(s), kind: model.KindALB,
-				targetType: model.TargetTypeInstance, crossZone: attr(ann(annALBTGAttrs), "load_balancing.cross_zone.enabled") != "false"}
-			if ann(annALBTargetType) == "ip" {
+				targetType: def, crossZone: attr(ann(annALBTGAttrs), "load_balancing.cross_zone.enabled") != "false"}
+			switch ann(annALBTargetType) {
+			case "ip":
 				f.targetType = model.TargetTypeIP
-			} else {
+			case "instance":
+				f.targetType = model.TargetTypeInstance
+			}
+			if f.targetType == model.TargetTypeInstance {
 				f.policy = model.PolicyCluster
 				if s.String("spec.externalTrafficPolicy") == "Local" {
 					f.policy = model.PolicyLocal
@@ -336,7 +345,7 @@ func frontsOf(p *plan.Plan) frontSet {
 			out = append(out, f)
 		}
 	}
-	return out
+	return append(out, gatewayFronts(p, services, def)...)
 }
 
 // awsServiceClasses are the Service load-balancer classes AWS serves: the AWS

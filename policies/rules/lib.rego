@@ -113,6 +113,9 @@ kubernetes_type(api_version, kind) := sprintf("kubernetes:core/%s:%s", [api_vers
 kubernetes_kinds := {
 	"Deployment", "StatefulSet", "DaemonSet", "Service", "Ingress", "IngressClass",
 	"PodDisruptionBudget", "Namespace", "TargetGroupBinding",
+	# The controller's class parameters and the Gateway API (lib_gateway.rego).
+	"IngressClassParams", "Gateway", "GatewayClass", "HTTPRoute", "TCPRoute",
+	"LoadBalancerConfiguration", "TargetGroupConfiguration",
 }
 
 # ---------------------------------------------------------------------------
@@ -127,7 +130,7 @@ kind(r) := split(r.type, ":")[2] if is_kubernetes(r)
 
 kind(r) := r.type if not is_kubernetes(r)
 
-_cluster_scoped := {"Namespace", "IngressClass", "Node", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition"}
+_cluster_scoped := {"Namespace", "IngressClass", "Node", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "IngressClassParams", "GatewayClass"}
 
 namespace(r) := "" if not is_kubernetes(r)
 
@@ -383,13 +386,14 @@ _has_lb_class(s) if {
 	c != ""
 }
 
-# nlb_target_type: nlb-ip implies ip; otherwise the target-type annotation, whose
-# controller default is instance.
+# nlb_target_type: nlb-ip implies ip; otherwise the target-type annotation, else
+# the controller's default target type (lib_controller.rego: the cluster's when
+# given, instance for a stock controller).
 nlb_target_type(s) := "ip" if {
 	annotation(s, nlb_type_annotation) == "nlb-ip"
 } else := t if {
 	t := annotation(s, "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type")
-} else := "instance"
+} else := controller.defaultTargetType
 
 alb_controller := "ingress.k8s.aws/alb"
 
@@ -413,11 +417,16 @@ alb_ingresses := [i |
 	alb_ingress(resources[i])
 ]
 
-# ingress_backends are the Service names an Ingress routes to.
+# ingress_backends are the Service names an Ingress routes to (networking.k8s.io/v1
+# backend.service.name, or serviceName in the v1beta1 forms older manifests use).
 ingress_backends(ing) := {n | n := ing.properties.spec.defaultBackend.service.name} | {n |
 	some rule in ing.properties.spec.rules
 	some p in rule.http.paths
 	n := p.backend.service.name
+} | {n | n := ing.properties.spec.backend.serviceName} | {n |
+	some rule in ing.properties.spec.rules
+	some p in rule.http.paths
+	n := p.backend.serviceName
 }
 
 # alb_setting reads an ALB annotation the controller accepts on both objects; the
@@ -426,9 +435,14 @@ alb_setting(s, _, key) := annotation(s, key)
 
 alb_setting(s, ing, key) := annotation(ing, key) if not annotation(s, key)
 
+# alb_target_type: the IngressClassParams of the Ingress's class when it sets one
+# (the controller then ignores the annotation), else the annotation (Service
+# first), else the controller's default target type.
 alb_target_type(s, ing) := t if {
+	t := class_params_target_type(ing)
+} else := t if {
 	t := alb_setting(s, ing, "alb.ingress.kubernetes.io/target-type")
-} else := "instance"
+} else := controller.defaultTargetType
 
 # fronts lists every (load balancer, Service) pair; kind is "nlb" (controller NLB),
 # "legacy" (in-tree cloud provider), "alb" (ALB Ingress) or "tgb"
@@ -440,7 +454,10 @@ alb_target_type(s, ing) := t if {
 # per query but re-evaluates a partial set every time one is iterated inside a
 # loop. They are arrays, not sets, because OPA hashes objects of small integers
 # into few buckets and set insertion then turns quadratic.
-fronts := array.concat(array.concat(_nlb_fronts, _legacy_fronts), array.concat(_alb_fronts, _tgb_fronts))
+fronts := array.concat(
+	array.concat(array.concat(_nlb_fronts, _legacy_fronts), array.concat(_alb_fronts, _tgb_fronts)),
+	gateway_fronts, # lib_gateway.rego
+)
 
 _nlb_fronts := [f |
 	some i in services
