@@ -40,6 +40,13 @@ func (m *monitor) SupportsFeature(_ context.Context, req *pulumirpc.SupportsFeat
 	switch req.GetId() {
 	case "secrets", "resourceReferences", "deletedWith", "aliasSpecs":
 		return &pulumirpc.SupportsFeatureResponse{HasSupport: true}, nil
+	case "transforms":
+		// Accepted so programs that pass pulumi.Transforms run offline. The
+		// engine would apply them to the resource and its children; here the
+		// registered inputs are recorded as the program sent them, and a remote
+		// component's children (where such transforms usually act) are not
+		// visible anyway.
+		return &pulumirpc.SupportsFeatureResponse{HasSupport: true}, nil
 	}
 	return &pulumirpc.SupportsFeatureResponse{HasSupport: false}, nil
 }

@@ -18,6 +18,9 @@ type Plan struct {
 	Stack   string `json:"stack"`
 	// Resources in registration order.
 	Resources []Resource `json:"resources"`
+	// Warnings are what the program logged at warning level (ctx.Log.Warn), for
+	// example a Kubernetes version past EKS standard support.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Resource is one registration: a component or a custom resource, with its inputs

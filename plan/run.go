@@ -262,6 +262,11 @@ func Run(ctx context.Context, opts Options) (*Plan, error) {
 		return nil, fmt.Errorf("%s (stack %s): %w\n%s", proj.Name, opts.Stack, runErr, msg)
 	}
 	p := &Plan{Project: proj.Name, Stack: opts.Stack, Resources: append([]Resource(nil), m.resources...)}
+	for _, l := range m.logs {
+		if w, ok := strings.CutPrefix(l, "warning: "); ok {
+			p.Warnings = append(p.Warnings, w)
+		}
+	}
 	p.sort()
 	return p, nil
 }

@@ -45,7 +45,13 @@ func (f *planFlags) loadPlan(dir string, stderr io.Writer) (*plan.Plan, error) {
 		return plan.ReadJSON(fh)
 	}
 	fmt.Fprintf(stderr, "planning %s (stack %s): building the program...\n", dir, f.stack)
-	return plan.Run(context.Background(), plan.Options{Dir: dir, Stack: f.stack, Reveal: f.reveal})
+	p, err := plan.Run(context.Background(), plan.Options{Dir: dir, Stack: f.stack, Reveal: f.reveal})
+	if p != nil {
+		for _, w := range p.Warnings {
+			fmt.Fprintf(stderr, "warning: %s\n", w)
+		}
+	}
+	return p, err
 }
 
 // planCommand parses what plan and render share (--stack, --reveal, the

@@ -18,6 +18,9 @@ import (
 type Capture struct {
 	mu        sync.Mutex
 	resources []plan.Resource
+	// transforms counts the pulumi.Transforms each registration carried, by URN
+	// (mocks do not apply them; a test calls the transform itself).
+	transforms map[string]int
 }
 
 type mocks struct {
@@ -42,6 +45,12 @@ func (m mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prope
 	r.URN = plan.ChildURN(m.stack, m.project, r.Parent, r.Type, r.Name)
 	m.c.mu.Lock()
 	m.c.resources = append(m.c.resources, r)
+	if rpc := args.RegisterRPC; rpc != nil && len(rpc.GetTransforms()) > 0 {
+		if m.c.transforms == nil {
+			m.c.transforms = map[string]int{}
+		}
+		m.c.transforms[r.URN] = len(rpc.GetTransforms())
+	}
 	m.c.mu.Unlock()
 	if !args.Custom && !r.Remote {
 		return "", resource.PropertyMap{}, nil
@@ -98,6 +107,14 @@ func (c *Capture) All() []plan.Resource {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]plan.Resource(nil), c.resources...)
+}
+
+// Transforms is how many pulumi.Transforms the registration with this URN
+// carried.
+func (c *Capture) Transforms(urn string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.transforms[urn]
 }
 
 // Plan returns the registrations as a plan.Plan.
