@@ -29,6 +29,9 @@ type Config struct {
 	Samples bool
 	// SampleReplicas is the replica count of each sample (default 2 per zone).
 	SampleReplicas int
+	// nodeKeysSet are the node-group and controller keys the stack file sets;
+	// with autoMode they do not apply (see autoModeKeys).
+	nodeKeysSet []string
 }
 
 // ControllerConfig is the load balancer controller's part of the config.
@@ -119,6 +122,17 @@ func loadConfig(ctx *pulumi.Context, v *validation.Errors) Config {
 	}
 	object("publicAccessCidrs", &cfg.Cluster.PublicAccessCIDRs)
 	object("adminPrincipalArns", &cfg.Cluster.AdminPrincipalARNs)
+	cfg.Cluster.AutoMode = boolean("autoMode", false)
+	object("autoModeNodePools", &cfg.Cluster.AutoModeNodePools)
+	if _, err := c.Try("zonalShift"); err == nil {
+		zs := boolean("zonalShift", true)
+		cfg.Cluster.ZonalShift = &zs
+	}
+	for _, k := range autoModeInapplicable {
+		if _, err := c.Try(k); err == nil {
+			cfg.nodeKeysSet = append(cfg.nodeKeysSet, k)
+		}
+	}
 
 	cfg.Nodes = nodegroups.Args{
 		ClusterName:  cfg.ClusterName,
@@ -158,6 +172,10 @@ func (cfg *Config) validate(available []string, v *validation.Errors) {
 	cl.SetDefaults(cfg.ClusterName)
 	v.Merge("cluster", cl.Validate())
 
+	if cfg.Cluster.AutoMode {
+		cfg.validateAutoMode(v)
+		return
+	}
 	ng := cfg.Nodes
 	for _, z := range cfg.Network.Zones {
 		ng.Zones = append(ng.Zones, nodegroups.ZoneSubnet{Zone: z, SubnetID: pulumi.String("pending")})
