@@ -52,11 +52,8 @@ type Prediction struct {
 // node groups in the plan there is nothing to place pods on: it returns an
 // explanation instead.
 func Predict(p *plan.Plan) ([]Prediction, []string, error) {
-	zones := capacity(p)
+	planned := capacity(p)
 	var notes []string
-	if len(zones) == 0 {
-		return nil, []string{"no node groups in the plan (eks:index:ManagedNodeGroup with a zone tag): traffic prediction skipped"}, nil
-	}
 	fronts := frontsOf(p)
 	var out []Prediction
 	for _, d := range p.ByType("kubernetes:apps/v1:Deployment") {
@@ -66,6 +63,16 @@ func Predict(p *plan.Plan) ([]Prediction, []string, error) {
 		}
 		replicas := intOf(d.Inputs, "spec.replicas", 1)
 		spread := spreadOf(d)
+		zones := planned
+		if len(zones) == 0 {
+			derived, note, ok := provisionedCapacity(p, d, replicas)
+			if !ok {
+				notes = append(notes, nsName(d.Inputs)+": no node groups in the plan (eks:index:ManagedNodeGroup with a zone tag) and no hard zone spread with minDomains to derive nodes from: traffic prediction skipped")
+				continue
+			}
+			zones = derived
+			notes = append(notes, nsName(d.Inputs)+": "+note)
+		}
 		placed, err := model.Place(zones, replicas, spread)
 		pr := Prediction{Workload: nsName(d.Inputs), Front: f.name, URN: d.URN, Replicas: replicas, Spread: spread}
 		if err != nil {
@@ -207,7 +214,8 @@ func frontsOf(p *plan.Plan) frontSet {
 		f := front{name: "Service " + nsName(s.Inputs), namespace: s.String("metadata.namespace"), selector: selector(s), kind: model.KindNLB}
 		ann := func(k string) string { return s.String("metadata.annotations[" + k + "]") }
 		f.targetType = model.TargetTypeInstance
-		if ann(annNLBTargetType) == "ip" || ann(annLBType) == "nlb-ip" {
+		if ann(annNLBTargetType) == "ip" || ann(annLBType) == "nlb-ip" ||
+			(s.String("spec.loadBalancerClass") == autoModeNLBClass && ann(annNLBTargetType) == "") {
 			f.targetType = model.TargetTypeIP
 		}
 		f.crossZone = attr(ann(annNLBAttributes), "load_balancing.cross_zone.enabled") == "true"
@@ -219,8 +227,10 @@ func frontsOf(p *plan.Plan) frontSet {
 		}
 		out = append(out, f)
 	}
+	classes := albIngressClasses(p)
 	for _, ing := range p.ByType("kubernetes:networking.k8s.io/v1:Ingress") {
-		if ing.String("spec.ingressClassName") != "alb" && ing.String("metadata.annotations[kubernetes.io/ingress.class]") != "alb" {
+		autoMode, known := classes[ing.String("spec.ingressClassName")]
+		if !known && ing.String("spec.ingressClassName") != "alb" && ing.String("metadata.annotations[kubernetes.io/ingress.class]") != "alb" {
 			continue
 		}
 		ann := func(k string) string { return ing.String("metadata.annotations[" + k + "]") }
@@ -232,7 +242,7 @@ func frontsOf(p *plan.Plan) frontSet {
 			}
 			f := front{name: "Ingress " + nsName(ing.Inputs), namespace: ns, selector: selector(s), kind: model.KindALB,
 				targetType: model.TargetTypeInstance, crossZone: attr(ann(annALBTGAttrs), "load_balancing.cross_zone.enabled") != "false"}
-			if ann(annALBTargetType) == "ip" {
+			if ann(annALBTargetType) == "ip" || (autoMode && ann(annALBTargetType) == "") {
 				f.targetType = model.TargetTypeIP
 			} else {
 				f.policy = model.PolicyCluster
