@@ -14,7 +14,9 @@ meta := {
 		"share depends on how many pods its node runs. IP targets register pods directly. Caught: a",
 		"controller-managed NLB Service whose aws-load-balancer-nlb-target-type is not ip (the",
 		"controller default is instance), an ALB Ingress whose alb.ingress.kubernetes.io/target-type",
-		"(on the Ingress or the backend Service, the Service winning) is not ip, a TargetGroupBinding",
+		"(on the Ingress or the backend Service, the Service winning; under EKS Auto Mode the",
+		"IngressClassParams' targetType, default ip) is not ip, an Auto Mode NLB Service",
+		"(class eks.amazonaws.com/nlb, default ip) annotated instance, a TargetGroupBinding",
 		"with spec.targetType instance, and a directly managed aws:lb/targetGroup:TargetGroup whose",
 		"targetType is instance or unset (which defaults to instance).",
 	]),
@@ -42,13 +44,16 @@ findings contains lib.finding(meta, ing, msg) if {
 	found != "ip"
 	ing := lib.resources[p.ingress]
 	msg := sprintf(
-		"annotation %s for backend Service %s is %s (the controller's default is instance): the ALB sends traffic to node ports and kube-proxy adds a hop; set it to \"ip\" on the Ingress or the Service",
+		"annotation %s for backend Service %s is %s (the controller's default is instance; under EKS Auto Mode the IngressClassParams' targetType): the ALB sends traffic to node ports and kube-proxy adds a hop; set it to \"ip\" on the Ingress or the Service (Auto Mode: targetType ip in the IngressClassParams)",
 		[_alb_target_annotation, p.service_name, lib.show(found)],
 	)
 }
 
 _pair_target_type(p) := t if {
 	t := lib.pair_setting(p, _alb_target_annotation)
+} else := t if {
+	# EKS Auto Mode: the IngressClassParams' targetType, default ip.
+	t := lib.automode_ingress_classes[lib.resources[p.ingress].properties.spec.ingressClassName]
 } else := null
 
 findings contains lib.finding(meta, b, msg) if {
