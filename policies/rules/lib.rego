@@ -653,7 +653,28 @@ idle_timeout(f) := nlb_idle_timeout_default if {
 idle_timeout(f) := n if {
 	f.kind == "alb"
 	n := to_number(attribute(resources[f.ingress], "alb.ingress.kubernetes.io/load-balancer-attributes", "idle_timeout.timeout_seconds"))
+} else := n if {
+	# EKS Auto Mode takes load-balancer attributes from the IngressClassParams.
+	f.kind == "alb"
+	n := to_number(automode_params_attribute(resources[f.ingress], "idle_timeout.timeout_seconds"))
 } else := alb_idle_timeout_default if f.kind == "alb"
+
+# automode_params_attribute reads a load-balancer attribute from the
+# IngressClassParams of an Auto Mode Ingress's class.
+automode_params_attribute(ing, key) := v if {
+	some c in resources
+	is_kubernetes(c)
+	kind(c) == "IngressClass"
+	name(c) == ing.properties.spec.ingressClassName
+	c.properties.spec.controller == automode_alb_controller
+	some p in resources
+	is_kubernetes(p)
+	kind(p) == "IngressClassParams"
+	name(p) == c.properties.spec.parameters.name
+	some a in p.properties.spec.loadBalancerAttributes
+	a.key == key
+	v := a.value
+}
 
 _nlb_port_idle(s, p) := n if {
 	key := sprintf("service.beta.kubernetes.io/aws-load-balancer-listener-attributes.TCP-%v", [p.port])
