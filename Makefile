@@ -24,8 +24,10 @@ render: $(BIN) ## write the $(ENV) stack's Kubernetes objects as YAML under out/
 
 test: deps test-unit test-controlplane ## everything CI runs: unit, component, lab and control-plane tests
 
-test-unit: $(BIN) ## Go tests of the root module: components under mocks, plan, policies, model, lab, live preflight
+test-unit: $(BIN) ## Go tests of the root module and serve: components under mocks, plan, policies, model, lab, live preflight
 	EKSBALANCE_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 $$($(GO) list ./... | grep -v /tests/lab)
+	@echo "--- serve: its own module (standard library only)"
+	cd serve && $(GO) test -count=1 ./...
 	@echo "--- benchmarks, one iteration each: they still run (figures: make bench)"
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./model/ ./policies/... > /dev/null
 	@echo "--- lab: haproxy on loopback (tables: model share vs measured share; rollout side by side)"
@@ -43,11 +45,13 @@ lint: ## gofmt and go vet (also with the live build tag)
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	cd serve && $(GO) vet ./...
 	$(GO) vet -tags live ./tests/live/
 
-bench: ## benchmarks and timing scripts that print figures (model, policies, load generator vs wrk, plan)
+bench: ## benchmarks and timing scripts that print figures (model, policies, load generator vs wrk, plan); lab charts in out/charts
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./model/ ./policies/... ./tests/lab/
 	scripts/timings.sh
+	EKSBALANCE_LAB_CHARTS=$(CURDIR)/out/charts $(GO) test -count=1 -run TestClientPopulationsMatchModel -v ./tests/lab/
 
 up: ## the real deployment: pulumi up -s $(ENV) (needs AWS credentials and the Pulumi CLI)
 	pulumi up -s $(ENV)

@@ -3,6 +3,7 @@ package plan
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 
@@ -25,12 +26,28 @@ type monitor struct {
 
 	project, stack string
 	reveal         bool
+	// cloud answers invokes and outputs; rejections are what pulumi-eks and
+	// pulumi-aws would refuse (see mockcloud.Check).
+	cloud mockcloud.Cloud
+	// stackOutputs answer pulumi.NewStackReference (see stackReference).
+	stackOutputs map[string]map[string]any
 
 	mu        sync.Mutex
 	resources []Resource
 	root      string
 	errors    []string
+	warnings  []string
 	logs      []string
+	// inputs and states hold each registration's raw inputs and the state the
+	// engine would answer for it (including remote components' children), by URN.
+	inputs map[string]resource.PropertyMap
+	states map[string]mockState
+}
+
+// mockState is what pulumi:pulumi:getResource answers for a URN.
+type mockState struct {
+	id    string
+	state resource.PropertyMap
 }
 
 var marshalIn = plugin.MarshalOptions{KeepUnknowns: true, KeepSecrets: true, KeepResources: true, KeepOutputValues: true}
@@ -70,8 +87,17 @@ func (m *monitor) RegisterResource(_ context.Context, req *pulumirpc.RegisterRes
 	}
 	m.mu.Lock()
 	m.resources = append(m.resources, r)
+	if m.inputs == nil {
+		m.inputs, m.states = map[string]resource.PropertyMap{}, map[string]mockState{}
+	}
+	m.inputs[urn] = inputs
 	m.mu.Unlock()
 
+	// Refuse what the providers would refuse, the way pulumi up fails: the
+	// registration errors and the program stops.
+	if err := mockcloud.Check(req.GetType(), req.GetName(), inputs, m.lookup); err != nil {
+		return nil, err
+	}
 	if !req.GetCustom() && !req.GetRemote() {
 		return &pulumirpc.RegisterResourceResponse{Urn: urn}, nil
 	}
@@ -79,6 +105,14 @@ func (m *monitor) RegisterResource(_ context.Context, req *pulumirpc.RegisterRes
 	if strings.HasPrefix(req.GetType(), "pulumi:providers:") {
 		outs = inputs
 	}
+	m.mu.Lock()
+	for _, c := range mockcloud.Children(req.GetType(), req.GetName(), inputs) {
+		curn := ChildURN(m.stack, m.project, urn, c.Type, c.Name)
+		m.states[curn] = mockState{id: c.ID, state: c.State}
+		outs[resource.PropertyKey(c.Output)] = resource.MakeCustomResourceReference(resource.URN(curn), resource.ID(c.ID), "")
+	}
+	m.states[urn] = mockState{id: id, state: outs}
+	m.mu.Unlock()
 	obj, err := plugin.MarshalProperties(outs, marshalOut)
 	if err != nil {
 		return nil, err
@@ -99,7 +133,13 @@ func (m *monitor) Invoke(_ context.Context, req *pulumirpc.ResourceInvokeRequest
 	if err != nil {
 		return nil, err
 	}
-	ret, err := plugin.MarshalProperties(mockcloud.Invoke(req.GetTok(), args), marshalOut)
+	result := m.cloud.Invoke(req.GetTok(), args)
+	if req.GetTok() == "pulumi:pulumi:getResource" {
+		if result, err = m.getResource(args); err != nil {
+			return nil, err
+		}
+	}
+	ret, err := plugin.MarshalProperties(result, marshalOut)
 	if err != nil {
 		return nil, err
 	}
@@ -120,6 +160,9 @@ func (m *monitor) ReadResource(_ context.Context, req *pulumirpc.ReadResourceReq
 		return nil, err
 	}
 	_, outs := mockcloud.Outputs(req.GetType(), req.GetName(), inputs)
+	if req.GetType() == stackReferenceType {
+		outs = m.stackReference(req.GetId(), inputs)
+	}
 	obj, err := plugin.MarshalProperties(outs, marshalOut)
 	if err != nil {
 		return nil, err
@@ -160,4 +203,49 @@ func (m *monitor) SetRootResource(_ context.Context, req *pulumirpc.SetRootResou
 	defer m.mu.Unlock()
 	m.root = req.GetUrn()
 	return &pulumirpc.SetRootResourceResponse{}, nil
+}
+
+// lookup finds another registration's type and inputs by URN, for the mocked
+// cloud's rules that look across resources.
+func (m *monitor) lookup(urn string) (string, resource.PropertyMap, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	in, ok := m.inputs[urn]
+	if !ok {
+		return "", nil, false
+	}
+	return resource.URN(urn).Type().String(), in, true
+}
+
+// getResource answers the engine's pulumi:pulumi:getResource, which the SDK
+// calls to read a resource it got as a reference (a remote component's child).
+func (m *monitor) getResource(args resource.PropertyMap) (resource.PropertyMap, error) {
+	urn := ""
+	if v, ok := args["urn"]; ok && v.IsString() {
+		urn = v.StringValue()
+	}
+	m.mu.Lock()
+	st, ok := m.states[urn]
+	m.mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("getResource: the mocked cloud knows no resource %s", urn)
+	}
+	return resource.PropertyMap{
+		"urn":   resource.NewPropertyValue(urn),
+		"id":    resource.NewPropertyValue(st.id),
+		"state": resource.NewObjectProperty(st.state),
+	}, nil
+}
+
+// addWarning records a warning of the planner's own (the program's come
+// from its logs, see programWarnings) once, keeping the list sorted. The
+// caller holds m.mu.
+func (m *monitor) addWarning(w string) {
+	i := sort.SearchStrings(m.warnings, w)
+	if i < len(m.warnings) && m.warnings[i] == w {
+		return
+	}
+	m.warnings = append(m.warnings, "")
+	copy(m.warnings[i+1:], m.warnings[i:])
+	m.warnings[i] = w
 }

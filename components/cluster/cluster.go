@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi-eks/sdk/v3/go/eks"
@@ -49,7 +50,10 @@ type Args struct {
 	AllowWorldEndpoint bool
 	// AdminPrincipalARNs get cluster-admin through access entries
 	// (AmazonEKSClusterAdminPolicy, cluster scope). Default none: the creator
-	// keeps admin through EKS's bootstrap entry.
+	// keeps admin through EKS's bootstrap entry. Never list the principal that
+	// deploys the stack (EKS already made its entry: a second one fails with
+	// 409), nor a principal twice; NewCluster checks both before creating
+	// anything (see principal.go).
 	AdminPrincipalARNs []string
 	// KMSKeyARN encrypts Kubernetes secrets. Default: a new customer-managed key
 	// with yearly rotation, created by this component.
@@ -167,11 +171,7 @@ func (a *Args) Validate() error {
 			v.Add(field, c, "has host bits set; did you mean %s?", p.Masked())
 		}
 	}
-	for i, arn := range a.AdminPrincipalARNs {
-		if !arnRE.MatchString(arn) {
-			v.Add(fmt.Sprintf("adminPrincipalArns[%d]", i), arn, "must be an IAM role or user ARN")
-		}
-	}
+	a.validateAdmins(v)
 	for i, l := range a.LogTypes {
 		if !logTypes[l] {
 			v.Add(fmt.Sprintf("logTypes[%d]", i), l, "must be one of api, audit, authenticator, controllerManager, scheduler")
@@ -199,6 +199,9 @@ func NewCluster(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Res
 		_ = ctx.Log.Warn("cluster "+a.Name+": "+w, &pulumi.LogArgs{Resource: c})
 	}
 	parent := pulumi.Parent(c)
+	if err := checkDeployer(ctx, &a, parent); err != nil {
+		return nil, err
+	}
 	tags := pulumi.StringMap{}
 	for k, v := range a.Tags {
 		tags[k] = pulumi.String(v)
@@ -219,19 +222,31 @@ func NewCluster(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Res
 	}
 
 	entries := map[string]eks.AccessEntryArgs{}
-	for i, arn := range a.AdminPrincipalARNs {
-		entries[fmt.Sprintf("admin-%d", i)] = eks.AccessEntryArgs{
-			PrincipalArn: pulumi.String(arn),
-			AccessPolicies: map[string]eks.AccessPolicyAssociationInput{
-				"cluster-admin": eks.AccessPolicyAssociationArgs{
-					PolicyArn:   pulumi.String("arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"),
-					AccessScope: awseks.AccessPolicyAssociationAccessScopeArgs{Type: pulumi.String("cluster")},
+	if len(a.AdminPrincipalARNs) > 0 {
+		// The access policy's ARN is in the cluster's partition (aws-cn,
+		// aws-us-gov), like every AWS-managed ARN.
+		partition := aws.GetPartitionOutput(ctx, aws.GetPartitionOutputArgs{}, parent).Partition()
+		adminPolicy := pulumi.Sprintf("arn:%s:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", partition)
+		for i, arn := range a.AdminPrincipalARNs {
+			entries[fmt.Sprintf("admin-%d", i)] = eks.AccessEntryArgs{
+				PrincipalArn: pulumi.String(arn),
+				AccessPolicies: map[string]eks.AccessPolicyAssociationInput{
+					"cluster-admin": eks.AccessPolicyAssociationArgs{
+						PolicyArn:   adminPolicy,
+						AccessScope: awseks.AccessPolicyAssociationAccessScopeArgs{Type: pulumi.String("cluster")},
+					},
 				},
-			},
+			}
 		}
 	}
 	authMode := eks.AuthenticationModeApi
-	publicCIDRs := pulumi.ToStringArray(a.PublicAccessCIDRs)
+	// Only a public endpoint takes CIDRs: pulumi-eks refuses publicAccessCidrs
+	// next to endpointPublicAccess false, even an empty list, and
+	// pulumi.ToStringArray(nil) is an empty list, not an absent one.
+	var publicCIDRs pulumi.StringArrayInput
+	if a.PublicEndpoint {
+		publicCIDRs = pulumi.ToStringArray(a.PublicAccessCIDRs)
+	}
 	cl, err := eks.NewCluster(ctx, name, &eks.ClusterArgs{
 		Name:                         pulumi.String(a.Name),
 		Version:                      pulumi.String(a.Version),

@@ -27,13 +27,13 @@ func TestDerivedTiming(t *testing.T) {
 			// TTU 10x3+10 = 40 < propagation 120: preStop 120+5, grace 125+10+5.
 			name: "NLB controller defaults",
 			args: Args{},
-			want: want{timeToUnhealthy: 40, preStop: 125, grace: 140, dereg: 30, lbIdle: 350, keepAlive: 355, maxAge: 300, drain: 10},
+			want: want{timeToUnhealthy: 40, preStop: 125, grace: 140, dereg: 30, lbIdle: 350, keepAlive: 355, maxAge: 60, drain: 10},
 		},
 		{
 			// Propagation 1s: TTU 40 decides; preStop 45, grace 60.
 			name: "NLB health-check path",
 			args: Args{NLB: loadbalancer.NLB{DeregistrationPropagation: time.Second}},
-			want: want{timeToUnhealthy: 40, preStop: 45, grace: 60, dereg: 30, lbIdle: 350, keepAlive: 355, maxAge: 300, drain: 10},
+			want: want{timeToUnhealthy: 40, preStop: 45, grace: 60, dereg: 30, lbIdle: 350, keepAlive: 355, maxAge: 60, drain: 10},
 		},
 		{
 			// TTU 5x2+5 = 15: preStop 20, grace 35.
@@ -43,19 +43,19 @@ func TestDerivedTiming(t *testing.T) {
 				HealthCheck: loadbalancer.HealthCheck{Protocol: loadbalancer.ProtocolHTTP, Interval: 5 * time.Second,
 					Timeout: 5 * time.Second, UnhealthyThreshold: 2},
 			}},
-			want: want{timeToUnhealthy: 15, preStop: 20, grace: 35, dereg: 30, lbIdle: 350, keepAlive: 355, maxAge: 300, drain: 10},
+			want: want{timeToUnhealthy: 15, preStop: 20, grace: 35, dereg: 30, lbIdle: 350, keepAlive: 355, maxAge: 60, drain: 10},
 		},
 		{
 			// Listener idle 600: keepalive 605.
 			name: "NLB long idle timeout",
 			args: Args{NLB: loadbalancer.NLB{Listeners: []loadbalancer.Listener{{Port: 443, IdleTimeout: 600 * time.Second}}}},
-			want: want{timeToUnhealthy: 40, preStop: 125, grace: 140, dereg: 30, lbIdle: 600, keepAlive: 605, maxAge: 300, drain: 10},
+			want: want{timeToUnhealthy: 40, preStop: 125, grace: 140, dereg: 30, lbIdle: 600, keepAlive: 605, maxAge: 60, drain: 10},
 		},
 		{
 			// Drain 60 raises the unset deregistration delay to 60; grace 125+60+5.
 			name: "NLB long drain",
 			args: Args{DrainTime: 60 * time.Second},
-			want: want{timeToUnhealthy: 40, preStop: 125, grace: 190, dereg: 60, lbIdle: 350, keepAlive: 355, maxAge: 300, drain: 60},
+			want: want{timeToUnhealthy: 40, preStop: 125, grace: 190, dereg: 60, lbIdle: 350, keepAlive: 355, maxAge: 60, drain: 60},
 		},
 		{
 			// TTU 15x2+5 = 35 > propagation 15: preStop 40, grace 55.

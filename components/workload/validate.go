@@ -45,6 +45,7 @@ func (a Args) Validate(name string) error {
 	lbOK := a.validateFront(v)
 	a.validatePlacement(v)
 	a.validateContainer(v)
+	a.validateZoneLoss(v)
 
 	switch a.PreStopMode {
 	case PreStopSleep, PreStopExec, PreStopInApp:

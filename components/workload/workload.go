@@ -103,6 +103,11 @@ func NewWorkload(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 	if err := ctx.RegisterComponentResource(Type, name, comp, opts...); err != nil {
 		return nil, err
 	}
+	if a.Container.sample {
+		// Rarely meant outside a demo, and otherwise silent: say it in
+		// `pulumi preview` and `eksbalance plan`.
+		_ = ctx.Log.Warn(fmt.Sprintf("workload %s: Container is empty, so it runs the sample app (%s); set Container (Image, Port, ReadinessPath, Resources) to deploy your own", name, SampleImage), &pulumi.LogArgs{Resource: comp})
+	}
 	b := builder{ctx: ctx, name: name, a: a, t: t, parent: pulumi.Parent(comp)}
 	if err := b.build(comp); err != nil {
 		return nil, err

@@ -111,8 +111,8 @@ kubernetes_type(api_version, kind) := sprintf("kubernetes:core/%s:%s", [api_vers
 # kubernetes_kinds are the kinds some rule reads; eksbalance check skips the rest
 # with a note.
 kubernetes_kinds := {
-	"Deployment", "Service", "Ingress", "IngressClass", "PodDisruptionBudget",
-	"Namespace", "TargetGroupBinding", "IngressClassParams",
+	"Deployment", "StatefulSet", "DaemonSet", "Service", "Ingress", "IngressClass",
+	"PodDisruptionBudget", "Namespace", "TargetGroupBinding", "IngressClassParams",
 }
 
 # ---------------------------------------------------------------------------
@@ -278,6 +278,12 @@ _of_kind(k) := [i | idx := _indexes_by_kind; some i in object.get(idx, k, set())
 
 deployments := _of_kind("Deployment")
 
+# workloads are the pod-owning objects a load balancer can front: Deployments,
+# StatefulSets and DaemonSets. The rules below say "Deployment" for all three;
+# a rule that does not apply to a kind (zone spread and PDBs for a DaemonSet,
+# which runs one pod per node) excludes it itself.
+workloads := array.concat(array.concat(deployments, _of_kind("StatefulSet")), _of_kind("DaemonSet"))
+
 services := _of_kind("Service")
 
 ingresses := _of_kind("Ingress")
@@ -310,11 +316,11 @@ replicas(d) := number_or(object.get(d.properties, ["spec", "replicas"], 1), 1)
 
 grace_period(d) := number_or(object.get(pod_spec(d), "terminationGracePeriodSeconds", default_grace_period), default_grace_period)
 
-# deployments_by_label indexes Deployments by [namespace, label key, label value]
-# of their pod template, so a Service finds the Deployments it selects without
-# comparing against every Deployment.
+# deployments_by_label indexes workloads (Deployments, StatefulSets, DaemonSets)
+# by [namespace, label key, label value] of their pod template, so a Service
+# finds the workloads it selects without comparing against every one.
 deployments_by_label[[namespace(d), k, v]] contains i if {
-	some i in deployments
+	some i in workloads
 	d := resources[i]
 	some k, v in pod_labels(d)
 }
@@ -343,6 +349,16 @@ is_loadbalancer_service(s) if {
 	s.properties.spec.type == "LoadBalancer"
 }
 
+# other_lb_class: a Service of type LoadBalancer whose spec.loadBalancerClass
+# names another controller (tailscale, MetalLB, ...). Neither the in-tree cloud
+# provider nor the AWS Load Balancer Controller acts on it, so no AWS load
+# balancer fronts it and no rule judges it as one.
+other_lb_class(s) if {
+	is_loadbalancer_service(s)
+	_has_lb_class(s)
+	not controller_nlb(s)
+}
+
 nlb_type_annotation := "service.beta.kubernetes.io/aws-load-balancer-type"
 
 nlb_class := "service.k8s.aws/nlb"
@@ -353,9 +369,18 @@ controller_nlb(s) if {
 	s.properties.spec.loadBalancerClass == nlb_class
 }
 
+# The annotation counts only without a loadBalancerClass: the controller ignores
+# a Service whose class it does not own, whatever the annotation says.
 controller_nlb(s) if {
 	is_loadbalancer_service(s)
 	annotation(s, nlb_type_annotation) in {"external", "nlb-ip"}
+	not _has_lb_class(s)
+}
+
+_has_lb_class(s) if {
+	c := s.properties.spec.loadBalancerClass
+	is_string(c)
+	c != ""
 }
 
 # EKS Auto Mode's own load balancing (components/loadbalancer/automode.go): a
@@ -468,6 +493,7 @@ _legacy_fronts := [f |
 	s := resources[i]
 	is_loadbalancer_service(s)
 	not controller_nlb(s)
+	not other_lb_class(s)
 	f := {"kind": "legacy", "service": i, "target_type": "instance"}
 ]
 
@@ -606,7 +632,8 @@ front_time_to_unhealthy(f) := time_to_unhealthy(hc.interval, hc.timeout, hc.unhe
 # Deregistration propagation: how long the load balancer may keep sending new work
 # to a terminating pod after the controller deregisters it (IP targets). Not an
 # AWS setting: components/loadbalancer's assumed bound (NLBs were measured to
-# keep opening connections for about two minutes). A stack that chose another
+# keep opening connections for about two minutes, LBC issues 2366 and 3270; the
+# ALB's 15 s is an unmeasured assumption). A stack that chose another
 # bound carries it in the eksbalance.io/deregistration-propagation-seconds
 # annotation, which the loadbalancer package writes.
 deregistration_propagation_defaults := {"nlb": 120, "alb": 15}

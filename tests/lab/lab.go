@@ -28,6 +28,11 @@ const (
 	BalanceRoundRobin Balance = "roundrobin"
 	// BalanceLeastConn: the ALB's least outstanding requests.
 	BalanceLeastConn Balance = "leastconn"
+	// BalanceRandom: an NLB's flow hash, which sends each new connection to
+	// a target drawn independently of the others (the source port makes the
+	// hash random), so a few long-lived connections can pile onto one pod;
+	// what the model's long-lived-callers view assumes.
+	BalanceRandom Balance = "random"
 )
 
 // HealthCheck is haproxy's health check on every target, the lab's scaled-down
@@ -78,6 +83,10 @@ type Backend struct {
 	Work time.Duration
 	// Abrupt makes the pod exit at once on SIGTERM (the anti-pattern).
 	Abrupt bool
+	// MaxConnAge and MaxConnRequests are serve's connection recycling
+	// (EKSBALANCE_MAX_CONN_AGE, _REQUESTS). Default 0: off.
+	MaxConnAge      time.Duration
+	MaxConnRequests int
 }
 
 // Spec is one lab: a topology from the model, and how to run it.
@@ -302,7 +311,13 @@ func (l *layout) config(statsSocket string) string {
 			w("    option http-server-close")
 			w("    http-reuse never")
 		}
-		w("    balance %s", l.spec.Balance)
+		if l.spec.Balance == BalanceRandom {
+			// A uniform draw per connection, as the node tier below.
+			w("    balance hash rand")
+			w("    hash-type map-based")
+		} else {
+			w("    balance %s", l.spec.Balance)
+		}
 		w("    option httpchk GET /readyz")
 		for _, s := range f.servers {
 			w("    server %s check", s)
@@ -400,7 +415,7 @@ func (lab *Lab) startPod(p *Pod, slot int) error {
 	b := lab.l.spec.Backend
 	args := []string{"-name", p.Name, "-addr", p.addrs[slot],
 		"-shutdown-delay", b.ShutdownDelay.String(), "-drain-timeout", b.DrainTimeout.String(),
-		"-work", b.Work.String()}
+		"-work", b.Work.String(), "-max-conn-age", b.MaxConnAge.String(), "-max-conn-requests", fmt.Sprint(b.MaxConnRequests)}
 	if b.Abrupt {
 		args = append(args, "-abrupt")
 	}
