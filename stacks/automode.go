@@ -19,18 +19,15 @@ import (
 // self-managed load balancer controller (Auto Mode runs its own).
 var autoModeInapplicable = []string{"nodesPerZone", "instanceTypes", "capacityType", "nodeDiskSize", "lbController"}
 
-// validateAutoMode checks an Auto Mode stack: the cluster's rules, no key that
-// configures what Auto Mode replaces, and the samples as Auto Mode will run them.
+// validateAutoMode reports the keys that configure what Auto Mode replaces,
+// named as the stack file writes them. (The cluster and the samples are
+// validated with the rest: the samples already target Auto Mode's classes.)
 func (cfg *Config) validateAutoMode(v *validation.Errors) {
-	for _, k := range cfg.nodeKeysSet {
-		v.Add(k, "(set)", "does not apply with autoMode: true; Auto Mode provisions nodes from its node pools and runs its own load balancing, so remove the key (or set autoMode: false)")
+	if !cfg.Cluster.AutoMode {
+		return
 	}
-	if cfg.Samples {
-		for _, front := range sampleFronts {
-			name, args := cfg.sampleArgs(front)
-			args.SetDefaults(name)
-			v.Merge(name, args.Validate(name))
-		}
+	for _, k := range cfg.nodeKeysSet {
+		v.Add(k, "(set)", "does not apply with eksbalance:autoMode: true; Auto Mode provisions nodes from its node pools and runs its own load balancing, so remove the key (or set autoMode false)")
 	}
 }
 

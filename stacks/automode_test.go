@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/eksbalance/eksbalance/internal/pulumitest"
 	"github.com/eksbalance/eksbalance/internal/validation"
 )
 
@@ -21,7 +20,10 @@ func autoModeConfig() map[string]string {
 
 func TestAutoModeStack(t *testing.T) {
 	t.Parallel()
-	c := pulumitest.MustRun(t, platform, pulumitest.WithStack("auto"), pulumitest.WithConfig(autoModeConfig()))
+	c, err := runStack(t, "auto", autoModeConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
 	if n := len(c.ByType("eks:index:ManagedNodeGroup")); n != 0 {
 		t.Errorf("%d managed node groups under Auto Mode, want none", n)
 	}
@@ -58,12 +60,12 @@ func TestAutoModeRejectsNodeGroupKeys(t *testing.T) {
 	cfg["eksbalance:nodesPerZone"] = `{"min":1,"desired":1,"max":2}`
 	cfg["eksbalance:instanceTypes"] = `["t3.large"]`
 	cfg["eksbalance:autoModeNodePools"] = `["gpu"]`
-	c, err := pulumitest.Run(t, platform, pulumitest.WithStack("auto"), pulumitest.WithConfig(cfg))
+	c, err := runStack(t, "auto", cfg)
 	var verr *validation.Errors
 	if !errors.As(err, &verr) {
 		t.Fatalf("want a validation error, got %v", err)
 	}
-	for _, f := range []string{"nodesPerZone", "instanceTypes", "cluster.autoModeNodePools[0]"} {
+	for _, f := range []string{"eksbalance:nodesPerZone", "eksbalance:instanceTypes", "eksbalance:autoModeNodePools[0]"} {
 		if !verr.Has(f) {
 			t.Errorf("no problem on %s: %v", f, verr.Fields())
 		}
@@ -76,7 +78,7 @@ func TestAutoModeRejectsNodeGroupKeys(t *testing.T) {
 	// The same keys are fine without Auto Mode.
 	delete(cfg, "eksbalance:autoMode")
 	delete(cfg, "eksbalance:autoModeNodePools")
-	if _, err := pulumitest.Run(t, platform, pulumitest.WithStack("auto"), pulumitest.WithConfig(cfg)); err != nil {
+	if _, err := runStack(t, "auto", cfg); err != nil {
 		t.Errorf("node-group keys rejected without autoMode: %v", err)
 	}
 }
@@ -85,9 +87,9 @@ func TestZonalShiftKey(t *testing.T) {
 	t.Parallel()
 	cfg := autoModeConfig()
 	cfg["eksbalance:zonalShift"] = "maybe"
-	_, err := pulumitest.Run(t, platform, pulumitest.WithStack("auto"), pulumitest.WithConfig(cfg))
+	_, err := runStack(t, "auto", cfg)
 	var verr *validation.Errors
-	if !errors.As(err, &verr) || !verr.Has("zonalShift") {
+	if !errors.As(err, &verr) || !verr.Has("eksbalance:zonalShift") {
 		t.Fatalf("want a problem on zonalShift, got %v", err)
 	}
 }

@@ -17,8 +17,11 @@ const (
 )
 
 // provisionedCapacity derives a workload's zones and nodes from its own
-// spread constraints, for plans with no node groups: EKS Auto Mode (like
-// Karpenter) launches nodes for pending pods instead of running node groups.
+// spread constraints, for plans with no node groups and no existing nodes
+// whose cluster is (or whose front belongs to) EKS Auto Mode, which launches
+// nodes for pending pods instead of running node groups. Elsewhere (a workload
+// deployed to a cluster the plan does not hold) the nodes are unknown and the
+// caller describes them (--nodes).
 // What it assumes, and says in the returned note:
 //
 //   - zones: the hard zone constraint's minDomains (the toolkit sets it to the
@@ -54,6 +57,16 @@ func provisionedCapacity(p *plan.Plan, d plan.Resource, replicas int) ([]model.Z
 	}
 	note := fmt.Sprintf("no node groups in the plan: nodes are provisioned for the pods (EKS Auto Mode, Karpenter); layout derived from the hard zone spread (minDomains %d, %s) with one node per pod", domains, source)
 	return zones, note, true
+}
+
+// autoModeCluster reports whether the plan creates an EKS Auto Mode cluster.
+func autoModeCluster(p *plan.Plan) bool {
+	for _, c := range p.ByType("eks:index:Cluster") {
+		if v, _ := c.Get("autoMode.enabled"); v == true {
+			return true
+		}
+	}
+	return false
 }
 
 // zoneMinDomains is minDomains of the Deployment's hard zone spread

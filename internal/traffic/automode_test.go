@@ -118,3 +118,24 @@ func TestAutoModeIngressClass(t *testing.T) {
 		t.Errorf("an Ingress of an unknown class was predicted: %+v", preds)
 	}
 }
+
+// TestNoDerivationOutsideAutoMode: a workload on a cluster the plan does not
+// create (self-managed controller, no node groups, no --nodes) has unknown
+// nodes: its spread is not taken as a layout.
+func TestNoDerivationOutsideAutoMode(t *testing.T) {
+	t.Parallel()
+	p := &plan.Plan{Resources: []plan.Resource{subnet("a"), subnet("b"), subnet("c"), deployment(6, zoneSpreadMinDomains), service(toolkitNLB, "")}}
+	preds, notes, err := Predict(p)
+	if err != nil || len(preds) != 0 {
+		t.Fatalf("preds %v err %v, want none", preds, err)
+	}
+	if len(notes) != 1 || !strings.Contains(notes[0], "--nodes") {
+		t.Errorf("notes = %v", notes)
+	}
+	// The same workload in a plan that creates an Auto Mode cluster is derived.
+	cl := plan.Resource{Type: "eks:index:Cluster", Name: "c", Inputs: map[string]any{"autoMode": map[string]any{"enabled": true}}}
+	p.Resources = append(p.Resources, cl)
+	if preds, _, _ := Predict(p); len(preds) != 1 {
+		t.Errorf("Auto Mode cluster in the plan: %d predictions, want 1", len(preds))
+	}
+}
