@@ -69,6 +69,19 @@ func (e *Engine) Errors() []string {
 	return append([]string(nil), e.m.errors...)
 }
 
+// Transforms returns, by URN, how many pulumi.Transforms each registration
+// carried. The engine records them but does not apply them (see
+// monitor.SupportsFeature).
+func (e *Engine) Transforms() map[string]int {
+	e.m.mu.Lock()
+	defer e.m.mu.Unlock()
+	out := make(map[string]int, len(e.m.transforms))
+	for k, v := range e.m.transforms {
+		out[k] = v
+	}
+	return out
+}
+
 // Logs returns the program's other log messages ("warning: ...", "info: ...").
 func (e *Engine) Logs() []string {
 	e.m.mu.Lock()

@@ -38,6 +38,8 @@ type monitor struct {
 	errors    []string
 	warnings  []string
 	logs      []string
+	// transforms counts the transforms each registration carried, by URN.
+	transforms map[string]int
 	// inputs and states hold each registration's raw inputs and the state the
 	// engine would answer for it (including remote components' children), by URN.
 	inputs map[string]resource.PropertyMap
@@ -56,6 +58,13 @@ var marshalOut = plugin.MarshalOptions{KeepUnknowns: true, KeepSecrets: true, Ke
 func (m *monitor) SupportsFeature(_ context.Context, req *pulumirpc.SupportsFeatureRequest) (*pulumirpc.SupportsFeatureResponse, error) {
 	switch req.GetId() {
 	case "secrets", "resourceReferences", "deletedWith", "aliasSpecs":
+		return &pulumirpc.SupportsFeatureResponse{HasSupport: true}, nil
+	case "transforms":
+		// Accepted so programs that pass pulumi.Transforms run offline. The
+		// engine would apply them to the resource and its children; here the
+		// registered inputs are recorded as the program sent them, and a remote
+		// component's children (where such transforms usually act) are not
+		// visible anyway.
 		return &pulumirpc.SupportsFeatureResponse{HasSupport: true}, nil
 	}
 	return &pulumirpc.SupportsFeatureResponse{HasSupport: false}, nil
@@ -80,6 +89,12 @@ func (m *monitor) RegisterResource(_ context.Context, req *pulumirpc.RegisterRes
 	}
 	m.mu.Lock()
 	m.resources = append(m.resources, r)
+	if n := len(req.GetTransforms()); n > 0 {
+		if m.transforms == nil {
+			m.transforms = map[string]int{}
+		}
+		m.transforms[urn] = n
+	}
 	if m.inputs == nil {
 		m.inputs, m.states = map[string]resource.PropertyMap{}, map[string]mockState{}
 	}

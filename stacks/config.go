@@ -29,6 +29,9 @@ type Config struct {
 	Samples bool
 	// SampleReplicas is the replica count of each sample (default 2 per zone).
 	SampleReplicas int
+	// nodeKeysSet are the node-group and controller keys the stack file sets;
+	// with autoMode they do not apply (see autoModeKeys).
+	nodeKeysSet []string
 }
 
 // ControllerConfig is the load balancer controller's part of the config.
@@ -93,6 +96,17 @@ func loadConfig(ctx *pulumi.Context, src stackconfig.Source, v *validation.Error
 	}
 	cfg.Cluster.PublicAccessCIDRs = c.Strings("apiAccessCidrs", "[198.51.100.7/32]")
 	cfg.Cluster.AdminPrincipalARNs = c.Strings("adminPrincipalArns", "[arn:aws:iam::123456789012:role/platform-admin]")
+	cfg.Cluster.AutoMode = c.Bool("autoMode", false)
+	cfg.Cluster.AutoModeNodePools = c.Strings("autoModeNodePools", "[general-purpose, system]")
+	if c.Has("zonalShift") {
+		zs := c.Bool("zonalShift", true)
+		cfg.Cluster.ZonalShift = &zs
+	}
+	for _, k := range autoModeInapplicable {
+		if c.Has(k) {
+			cfg.nodeKeysSet = append(cfg.nodeKeysSet, c.Name(k))
+		}
+	}
 
 	cfg.Nodes = nodegroups.Args{
 		ClusterName:  cfg.ClusterName,
@@ -139,6 +153,7 @@ func (cfg *Config) validate(available []string, caller string, v *validation.Err
 	if caller != "" {
 		comp.Merge("cluster", cl.ValidateDeployer(caller))
 	}
+	cfg.validateAutoMode(v)
 
 	ng := cfg.Nodes
 	for _, z := range cfg.Network.Zones {
@@ -195,6 +210,9 @@ var configKeys = []struct{ arg, key string }{
 	{"cluster.publicAccessCidrs", "eksbalance:apiAccessCidrs"},
 	{"cluster.allowWorldEndpoint", "eksbalance:allowWorldEndpoint"},
 	{"cluster.adminPrincipalArns", "eksbalance:adminPrincipalArns"},
+	{"cluster.autoMode", "eksbalance:autoMode"},
+	{"cluster.autoModeNodePools", "eksbalance:autoModeNodePools"},
+	{"cluster.zonalShift", "eksbalance:zonalShift"},
 	{"nodes.clusterName", "eksbalance:clusterName"},
 	{"nodes.zones", "eksbalance:zones"},
 	{"nodes.instanceTypes", "eksbalance:instanceTypes"},

@@ -66,6 +66,20 @@ func platform(ctx *pulumi.Context, src stackconfig.Source) error {
 	if err != nil {
 		return err
 	}
+	if cfg.Cluster.AutoMode {
+		// Auto Mode brings its own nodes and load balancing: no node groups,
+		// no controller release.
+		if cfg.Samples {
+			if err := addAutoModeSamples(ctx, &cfg, cl); err != nil {
+				return err
+			}
+		}
+		ctx.Export("clusterName", pulumi.String(cl.Name))
+		ctx.Export("kubeconfig", cl.Kubeconfig)
+		ctx.Export("vpcId", net.VpcID)
+		ctx.Export("zones", pulumi.ToStringArray(net.Zones))
+		return nil
+	}
 	ngArgs := cfg.Nodes
 	ngArgs.Cluster = cl.EKS
 	for _, z := range net.Zones {

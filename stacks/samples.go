@@ -44,12 +44,16 @@ var sampleFronts = []workload.Front{workload.FrontNLB, workload.FrontALB}
 // sampleArgs are one sample's arguments.
 func (cfg *Config) sampleArgs(front workload.Front) (string, *workload.Args) {
 	name := "sample-" + string(front)
-	return name, &workload.Args{
+	args := &workload.Args{
 		Namespace: name,
 		Front:     front,
 		ZoneCount: len(cfg.Network.Zones),
 		Replicas:  cfg.SampleReplicas,
 	}
+	if cfg.Cluster.AutoMode {
+		args.Controller = workload.ControllerEKSAutoMode
+	}
+	return name, args
 }
 
 // addSamples deploys the sample service twice, once behind an NLB and once

@@ -56,7 +56,7 @@ func TestSharedALBGatewayDefaults(t *testing.T) {
 	lbc := c.One(t, "kubernetes:gateway.k8s.aws/v1:LoadBalancerConfiguration", "edge")
 	v, _ = lbc.Get("spec")
 	sameJSON(t, "LoadBalancerConfiguration spec", v, `{"scheme": "internal",
-		"loadBalancerAttributes": [{"key": "client_keep_alive.seconds", "value": "3600"}, {"key": "idle_timeout.timeout_seconds", "value": "60"}],
+		"loadBalancerAttributes": [{"key": "client_keep_alive.seconds", "value": "3600"}, {"key": "idle_timeout.timeout_seconds", "value": "60"}, {"key": "zonal_shift.config.enabled", "value": "true"}],
 		"defaultTargetGroupConfiguration": {"name": "edge-defaults"}}`)
 	tgc := c.One(t, "kubernetes:gateway.k8s.aws/v1:TargetGroupConfiguration", "edge-defaults")
 	v, _ = tgc.Get("spec.defaultConfiguration.targetType")

@@ -111,6 +111,7 @@ func (s ALB) LoadBalancerConfigurationSpec() map[string]any {
 		"loadBalancerAttributes": attributeList(map[string]string{
 			"idle_timeout.timeout_seconds": seconds(s.IdleTimeout),
 			"client_keep_alive.seconds":    seconds(s.ClientKeepAlive),
+			AttrZonalShift:                 strconv.FormatBool(*s.ZonalShift),
 		}),
 	}
 	var listeners []any
@@ -142,6 +143,7 @@ func (s NLB) LoadBalancerConfigurationSpec() map[string]any {
 		"scheme": string(s.Scheme),
 		"loadBalancerAttributes": attributeList(map[string]string{
 			"load_balancing.cross_zone.enabled": strconv.FormatBool(*s.CrossZone),
+			AttrZonalShift:                      strconv.FormatBool(*s.ZonalShift),
 		}),
 	}
 	var listeners []any
@@ -186,13 +188,15 @@ func (s ALB) TargetGroupConfigurationSpec(service string) map[string]any {
 func (s NLB) TargetGroupConfigurationSpec(service string) map[string]any {
 	s.SetDefaults()
 	tg := s.TargetGroup
-	return targetGroupConfiguration(service, s.TargetType, s.HealthCheck, map[string]string{
+	attrs := map[string]string{
 		"deregistration_delay.timeout_seconds":                seconds(*tg.DeregistrationDelay),
 		"deregistration_delay.connection_termination.enabled": strconv.FormatBool(*tg.ConnectionTermination),
 		"load_balancing.cross_zone.enabled":                   strconv.FormatBool(*s.CrossZone),
 		"preserve_client_ip.enabled":                          strconv.FormatBool(*tg.PreserveClientIP),
 		"proxy_protocol_v2.enabled":                           strconv.FormatBool(tg.ProxyProtocolV2),
-	})
+	}
+	tg.unhealthyAttributes(attrs)
+	return targetGroupConfiguration(service, s.TargetType, s.HealthCheck, attrs)
 }
 
 func targetGroupConfiguration(service string, tt TargetType, hc HealthCheck, attrs map[string]string) map[string]any {

@@ -208,6 +208,19 @@ type TargetGroup struct {
 	// pod would otherwise be handed a burst while its caches and JIT are
 	// cold. Nil means default; point at 0 to turn it off.
 	SlowStart *time.Duration `json:"slowStart,omitempty" yaml:"slowStart,omitempty"`
+	// UnhealthyConnectionTermination (NLB only) resets a target's established
+	// connections when it fails its health check
+	// (target_health_state.unhealthy.connection_termination.enabled). Default
+	// false while zonal shift and cross-zone are both on, because AWS refuses
+	// zonal shift on a cross-zone NLB otherwise; true (AWS's default) else.
+	UnhealthyConnectionTermination *bool `json:"unhealthyConnectionTermination,omitempty" yaml:"unhealthyConnectionTermination,omitempty"`
+	// UnhealthyDrainingInterval (NLB only, with UnhealthyConnectionTermination
+	// false) is how long a failing target keeps its established connections
+	// before the NLB closes them, 0-360000 s
+	// (target_health_state.unhealthy.draining_interval_seconds). Default the
+	// deregistration delay: a failing target drains exactly as long as a
+	// deregistered one.
+	UnhealthyDrainingInterval *time.Duration `json:"unhealthyDrainingInterval,omitempty" yaml:"unhealthyDrainingInterval,omitempty"`
 }
 
 // NLB is a Network Load Balancer's settings.
@@ -226,6 +239,12 @@ type NLB struct {
 	// cross-zone off spread traffic unevenly (per zone, then per node). Without
 	// it that combination is an error. Default false.
 	AcceptUnevenInstanceTargets bool `json:"acceptUnevenInstanceTargets,omitempty" yaml:"acceptUnevenInstanceTargets,omitempty"`
+	// ZonalShift opts the NLB into ARC zonal shift (load-balancer attribute
+	// zonal_shift.config.enabled), so an operator or zonal autoshift can move
+	// its traffic out of an impaired zone. Default true: it costs nothing until
+	// a shift starts. With cross-zone on, AWS requires
+	// TargetGroup.UnhealthyConnectionTermination false (see zonalshift.go).
+	ZonalShift *bool `json:"zonalShift,omitempty" yaml:"zonalShift,omitempty"`
 	// Listeners are the ports served, TCP or TLS. Default one TCP listener
 	// on port 80 with a 350 s idle timeout.
 	Listeners []Listener `json:"listeners,omitempty" yaml:"listeners,omitempty"`
@@ -260,6 +279,10 @@ type ALB struct {
 	// cross-zone off spread traffic unevenly. Without it that combination is
 	// an error. Default false.
 	AcceptUnevenInstanceTargets bool `json:"acceptUnevenInstanceTargets,omitempty" yaml:"acceptUnevenInstanceTargets,omitempty"`
+	// ZonalShift opts the ALB into ARC zonal shift (load-balancer attribute
+	// zonal_shift.config.enabled). Default true: AWS supports it on ALBs with
+	// cross-zone on or off, and it costs nothing until a shift starts.
+	ZonalShift *bool `json:"zonalShift,omitempty" yaml:"zonalShift,omitempty"`
 	// Listeners are the ports served, HTTP or HTTPS. Default one HTTP
 	// listener on port 80.
 	Listeners []Listener `json:"listeners,omitempty" yaml:"listeners,omitempty"`
@@ -345,6 +368,7 @@ func (s *NLB) SetDefaults() {
 	if s.DeregistrationPropagation == 0 {
 		s.DeregistrationPropagation = DefaultNLBDeregistrationPropagation
 	}
+	s.setZonalShiftDefaults()
 }
 
 // SetDefaults fills every empty field of s with its documented default.
@@ -411,6 +435,7 @@ func (s *ALB) SetDefaults() {
 	if s.DeregistrationPropagation == 0 {
 		s.DeregistrationPropagation = DefaultALBDeregistrationPropagation
 	}
+	s.setZonalShiftDefaults()
 }
 
 func setTLSDefaults(t *TLS, listeners []Listener) {

@@ -242,6 +242,11 @@ type Args struct {
 	// Front is the kind of load balancer. Default FrontNLB. FrontGatewayALB and
 	// FrontGatewayNLB are the Gateway API forms (gateway_front.go).
 	Front Front `json:"front,omitempty" yaml:"front,omitempty"`
+	// Controller is what provisions the load balancer: the self-managed AWS
+	// Load Balancer Controller or EKS Auto Mode (see ControllerEKSAutoMode).
+	// Default ControllerLBC. Must match the cluster: Auto Mode clusters have no
+	// self-managed controller, and a Service of the other class is never served.
+	Controller Controller `json:"controller,omitempty" yaml:"controller,omitempty"`
 	// NLB are the Network Load Balancer's settings (Front nlb); empty fields
 	// take the loadbalancer package's defaults. Two are filled from the
 	// workload when empty: an HTTP(S) health check's path (Container.ReadinessPath)
@@ -274,7 +279,8 @@ type Args struct {
 	ServicePort int `json:"servicePort,omitempty" yaml:"servicePort,omitempty"`
 	// TrafficDistribution sets the Service's spec.trafficDistribution for
 	// in-cluster callers. Default unset: even spread over all pods. See
-	// TrafficDistributionPreferClose for the trade-off. Rejected with instance
+	// TrafficDistributionPreferSameZone (Kubernetes 1.34+; PreferClose is its
+	// deprecated alias) for the trade-off. Rejected with instance
 	// targets, where node-port traffic from the load balancer would be steered
 	// too.
 	TrafficDistribution TrafficDistribution `json:"trafficDistribution,omitempty" yaml:"trafficDistribution,omitempty"`
@@ -345,6 +351,9 @@ func (a *Args) SetDefaults(name string) {
 	}
 	if a.Front == "" {
 		a.Front = FrontNLB
+	}
+	if a.Controller == "" {
+		a.Controller = ControllerLBC
 	}
 	if reflect.ValueOf(a.Container).IsZero() {
 		a.Container = SampleApp()

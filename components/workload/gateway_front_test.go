@@ -68,7 +68,8 @@ func TestGatewayALBDefaultObjects(t *testing.T) {
 		"scheme": "internal",
 		"loadBalancerAttributes": [
 			{"key": "client_keep_alive.seconds", "value": "3600"},
-			{"key": "idle_timeout.timeout_seconds", "value": "60"}]}`)
+			{"key": "idle_timeout.timeout_seconds", "value": "60"},
+			{"key": "zonal_shift.config.enabled", "value": "true"}]}`)
 	sameJSON(t, "TargetGroupConfiguration spec", spec(t, c.One(t, tTGConfig, testName)), `{
 		"targetReference": {"group": "", "kind": "Service", "name": "web"},
 		"defaultConfiguration": {
@@ -153,7 +154,8 @@ func TestGatewayALBOverrides(t *testing.T) {
 		"scheme": "internet-facing",
 		"loadBalancerAttributes": [
 			{"key": "client_keep_alive.seconds", "value": "3600"},
-			{"key": "idle_timeout.timeout_seconds", "value": "120"}],
+			{"key": "idle_timeout.timeout_seconds", "value": "120"},
+			{"key": "zonal_shift.config.enabled", "value": "true"}],
 		"listenerConfigurations": [{"protocolPort": "HTTPS:443",
 			"defaultCertificate": "arn:aws:acm:us-east-1:111122223333:certificate/abc",
 			"sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06"}]}`)
@@ -203,7 +205,7 @@ func TestGatewayNLBObjects(t *testing.T) {
 				"allowedRoutes": {"namespaces": {"from": "Same"}, "kinds": [{"group": "gateway.networking.k8s.io", "kind": "TCPRoute"}]}}]}`)
 	sameJSON(t, "LoadBalancerConfiguration spec", spec(t, c.One(t, tLBConfig, testName)), `{
 		"scheme": "internal",
-		"loadBalancerAttributes": [{"key": "load_balancing.cross_zone.enabled", "value": "true"}],
+		"loadBalancerAttributes": [{"key": "load_balancing.cross_zone.enabled", "value": "true"}, {"key": "zonal_shift.config.enabled", "value": "true"}],
 		"listenerConfigurations": [
 			{"protocolPort": "TCP:80", "listenerAttributes": [{"key": "tcp.idle_timeout.seconds", "value": "350"}]},
 			{"protocolPort": "TCP:9000", "listenerAttributes": [{"key": "tcp.idle_timeout.seconds", "value": "600"}]}]}`)
@@ -218,7 +220,9 @@ func TestGatewayNLBObjects(t *testing.T) {
 				{"key": "deregistration_delay.timeout_seconds", "value": "30"},
 				{"key": "load_balancing.cross_zone.enabled", "value": "true"},
 				{"key": "preserve_client_ip.enabled", "value": "true"},
-				{"key": "proxy_protocol_v2.enabled", "value": "false"}]}}`)
+				{"key": "proxy_protocol_v2.enabled", "value": "false"},
+				{"key": "target_health_state.unhealthy.connection_termination.enabled", "value": "false"},
+				{"key": "target_health_state.unhealthy.draining_interval_seconds", "value": "30"}]}}`)
 	for _, port := range []string{"80", "9000"} {
 		sameJSON(t, "TCPRoute "+port, spec(t, c.One(t, tTCPRoute, testName+"-tcp-"+port)), `{
 			"parentRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "web", "sectionName": "tcp-`+port+`"}],

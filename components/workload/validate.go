@@ -127,18 +127,19 @@ func (a Args) validateFront(v *validation.Errors) bool {
 	if !a.isGatewayFront() && (a.Gateway != nil || a.GatewayListener != "" || a.GatewayClass != "") {
 		v.Add("gateway", "(set)", "gateway, gatewayListener and gatewayClass apply to the Gateway fronts (%s, %s) only", FrontGatewayALB, FrontGatewayNLB)
 	}
+	a.validateController(v)
 	if a.ServicePort < 1 || a.ServicePort > 65535 {
 		v.Add("servicePort", a.ServicePort, "must be between 1 and 65535")
 	}
 	switch a.TrafficDistribution {
 	case "":
-	case TrafficDistributionPreferClose:
+	case TrafficDistributionPreferSameZone, TrafficDistributionPreferClose:
 		if ok && a.targetType() == loadbalancer.TargetTypeInstance {
 			v.Add("trafficDistribution", a.TrafficDistribution,
 				"must be unset with instance targets: load-balancer traffic enters through node ports and would be steered to same-zone pods too, skewing per-pod shares")
 		}
 	default:
-		v.Add("trafficDistribution", a.TrafficDistribution, "must be empty or %s", TrafficDistributionPreferClose)
+		v.Add("trafficDistribution", a.TrafficDistribution, "must be empty, %s or %s (its deprecated alias)", TrafficDistributionPreferSameZone, TrafficDistributionPreferClose)
 	}
 	return ok
 }

@@ -217,7 +217,7 @@ func TestValidation(t *testing.T) {
 			name:     "unknown traffic distribution",
 			mutate:   func(a *Args) { a.TrafficDistribution = "PreferZone" },
 			fields:   []string{"trafficDistribution"},
-			fragment: "must be empty or PreferClose",
+			fragment: "must be empty, PreferSameZone or PreferClose",
 		},
 		{
 			name: "PreferClose with instance targets",

@@ -183,8 +183,15 @@ func (b builder) build(comp *Workload) error {
 		return deref(st.LoadBalancer.Ingress[0].Hostname)
 	}).(pulumi.StringOutput)
 	if a.Front == FrontALB {
-		ing, err := networkingv1.NewIngress(b.ctx, b.name, b.ingressArgs(), b.parent,
-			pulumi.DependsOn(append(append([]pulumi.Resource{}, nsDeps...), svc)))
+		ingDeps := append(append([]pulumi.Resource{}, nsDeps...), svc)
+		if a.autoMode() {
+			class, err := b.autoModeIngressClass()
+			if err != nil {
+				return err
+			}
+			ingDeps = append(ingDeps, class)
+		}
+		ing, err := networkingv1.NewIngress(b.ctx, b.name, b.ingressArgs(), b.parent, pulumi.DependsOn(ingDeps))
 		if err != nil {
 			return err
 		}
@@ -204,7 +211,7 @@ func (b builder) build(comp *Workload) error {
 		// `pulumi up` would reset it to the initial count.
 		depOpts = append(depOpts, pulumi.IgnoreChanges([]string{"spec.replicas"}))
 	}
-	dep, err := appsv1.NewDeployment(b.ctx, b.name, b.deploymentArgs(), depOpts...)
+	dep, err := appsv1.NewDeployment(b.ctx, b.name, b.autoModeDeployment(b.deploymentArgs()), depOpts...)
 	if err != nil {
 		return err
 	}
@@ -266,8 +273,9 @@ func (b builder) namespaceLabels() map[string]string {
 		PodSecurityLabel: "restricted",
 	}
 	// Readiness gates exist for IP targets only: with instance targets the
-	// target is a node, not the pod.
-	if b.a.targetType() == loadbalancer.TargetTypeIP {
+	// target is a node, not the pod. Auto Mode has none (see
+	// ControllerEKSAutoMode): the label would promise what nothing delivers.
+	if b.a.targetType() == loadbalancer.TargetTypeIP && !b.a.autoMode() {
 		l[ReadinessGateLabel] = "enabled"
 	}
 	for k, v := range b.a.gatewayNamespaceLabels() {
@@ -310,6 +318,10 @@ func (b builder) serviceArgs() *corev1.ServiceArgs {
 		meta.Annotations = pulumi.ToStringMap(a.NLB.ServiceAnnotations())
 		spec.Type = pulumi.String("LoadBalancer")
 		spec.LoadBalancerClass = pulumi.String(loadbalancer.LoadBalancerClass)
+		if a.autoMode() {
+			meta.Annotations = pulumi.ToStringMap(a.NLB.AutoModeServiceAnnotations())
+			spec.LoadBalancerClass = pulumi.String(loadbalancer.AutoModeLoadBalancerClass)
+		}
 		if a.NLB.TargetType == loadbalancer.TargetTypeIP {
 			// IP targets reach pods directly: node ports would only be an
 			// unused opening on every node.
@@ -356,6 +368,11 @@ func (b builder) ingressArgs() *networkingv1.IngressArgs {
 	a := b.a
 	meta := b.meta()
 	meta.Annotations = pulumi.ToStringMap(a.ALB.IngressAnnotations())
+	className := loadbalancer.IngressClassName
+	if a.autoMode() {
+		meta.Annotations = pulumi.ToStringMap(a.ALB.AutoModeIngressAnnotations())
+		className = AutoModeIngressClassName(a.Namespace, b.name)
+	}
 	rule := &networkingv1.IngressRuleArgs{
 		Http: &networkingv1.HTTPIngressRuleValueArgs{
 			Paths: networkingv1.HTTPIngressPathArray{&networkingv1.HTTPIngressPathArgs{
@@ -376,7 +393,7 @@ func (b builder) ingressArgs() *networkingv1.IngressArgs {
 	return &networkingv1.IngressArgs{
 		Metadata: meta,
 		Spec: &networkingv1.IngressSpecArgs{
-			IngressClassName: pulumi.String(loadbalancer.IngressClassName),
+			IngressClassName: pulumi.String(className),
 			Rules:            networkingv1.IngressRuleArray{rule},
 		},
 	}

@@ -25,6 +25,9 @@ type Capture struct {
 	mu        sync.Mutex
 	resources []plan.Resource
 	logs      []string
+	// transforms counts the pulumi.Transforms each registration carried, by URN
+	// (the offline engine records them; a test calls the transform itself).
+	transforms map[string]int
 }
 
 // Warnings returns what the program logged as warnings (ctx.Log.Warn).
@@ -109,7 +112,7 @@ func Run(t testing.TB, body pulumi.RunFunc, opts ...Option) (*Capture, error) {
 			got = append(got, res)
 		}
 	}
-	return &Capture{resources: got, logs: eng.Logs()}, err
+	return &Capture{resources: got, logs: eng.Logs(), transforms: eng.Transforms()}, err
 }
 
 // MustRun is Run that fails the test on a program error.
@@ -127,6 +130,14 @@ func (c *Capture) All() []plan.Resource {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]plan.Resource(nil), c.resources...)
+}
+
+// Transforms is how many pulumi.Transforms the registration with this URN
+// carried.
+func (c *Capture) Transforms(urn string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.transforms[urn]
 }
 
 // Plan returns the registrations as a plan.Plan.

@@ -79,13 +79,12 @@ func Predict(p *plan.Plan) ([]Prediction, []string, error) {
 }
 
 // PredictWith is Predict with the inputs a plan does not hold: who the
-// callers are.
+// callers are. Without node groups or existing nodes, a workload whose hard
+// zone spread names its zones gets a layout derived from it (see
+// provisionedCapacity); others are skipped with a note.
 func PredictWith(p *plan.Plan, o Options) ([]Prediction, []string, error) {
-	zones := capacity(p)
+	planned := capacity(p)
 	var notes []string
-	if len(zones) == 0 {
-		return nil, []string{"no node groups in the plan (eks:index:ManagedNodeGroup with a zone tag) and no existing nodes given (eksbalance plan --nodes or --nodes-file): traffic prediction skipped"}, nil
-	}
 	fronts := frontsOf(p)
 	var out []Prediction
 	cache := &model.PopulationCache{}
@@ -96,6 +95,16 @@ func PredictWith(p *plan.Plan, o Options) ([]Prediction, []string, error) {
 		}
 		replicas := intOf(d.Inputs, "spec.replicas", 1)
 		spread := spreadOf(d)
+		zones := planned
+		if len(zones) == 0 {
+			derived, note, ok := provisionedCapacity(p, d, replicas)
+			if !ok || !(f.autoMode || autoModeCluster(p)) {
+				notes = append(notes, nsName(d.Inputs)+": no node groups in the plan (eks:index:ManagedNodeGroup with a zone tag) and no existing nodes given (eksbalance plan --nodes or --nodes-file): traffic prediction skipped")
+				continue
+			}
+			zones = derived
+			notes = append(notes, nsName(d.Inputs)+": "+note)
+		}
 		placed, err := model.Place(zones, replicas, spread)
 		pr := Prediction{Workload: nsName(d.Inputs), Front: f.name, URN: d.URN, Replicas: replicas, Spread: spread}
 		if err != nil {
@@ -260,6 +269,8 @@ type front struct {
 	targetType      model.TargetType
 	crossZone       bool
 	policy          model.Policy
+	// autoMode: EKS Auto Mode provisions this front (and so the nodes).
+	autoMode bool
 }
 
 type frontSet []front
@@ -302,8 +313,9 @@ func frontsOf(p *plan.Plan) frontSet {
 		f := front{name: "Service " + nsName(s.Inputs), namespace: s.String("metadata.namespace"), selector: selector(s), kind: model.KindNLB}
 		ann := func(k string) string { return s.String("metadata.annotations[" + k + "]") }
 		f.targetType = def
+		f.autoMode = s.String("spec.loadBalancerClass") == autoModeNLBClass
 		switch {
-		case ann(annNLBTargetType) == "ip" || ann(annLBType) == "nlb-ip":
+		case ann(annNLBTargetType) == "ip" || ann(annLBType) == "nlb-ip" || (f.autoMode && ann(annNLBTargetType) == ""):
 			f.targetType = model.TargetTypeIP
 		case ann(annNLBTargetType) == "instance":
 			f.targetType = model.TargetTypeInstance
@@ -317,8 +329,10 @@ func frontsOf(p *plan.Plan) frontSet {
 		}
 		out = append(out, f)
 	}
+	classes := albIngressClasses(p)
 	for _, ing := range p.ByType("kubernetes:networking.k8s.io/v1:Ingress") {
-		if ing.String("spec.ingressClassName") != "alb" && ing.String("metadata.annotations[kubernetes.io/ingress.class]") != "alb" {
+		autoMode, known := classes[ing.String("spec.ingressClassName")]
+		if !known && ing.String("spec.ingressClassName") != "alb" && ing.String("metadata.annotations[kubernetes.io/ingress.class]") != "alb" {
 			continue
 		}
 		ann := func(k string) string { return ing.String("metadata.annotations[" + k + "]") }
@@ -328,12 +342,12 @@ func frontsOf(p *plan.Plan) frontSet {
 			if !ok {
 				continue
 			}
-			f := front{name: "Ingress " + nsName(ing.Inputs), namespace: ns, selector: selector(s), kind: model.KindALB,
+			f := front{name: "Ingress " + nsName(ing.Inputs), namespace: ns, selector: selector(s), kind: model.KindALB, autoMode: autoMode,
 				targetType: def, crossZone: attr(ann(annALBTGAttrs), "load_balancing.cross_zone.enabled") != "false"}
-			switch ann(annALBTargetType) {
-			case "ip":
+			switch {
+			case ann(annALBTargetType) == "ip" || (autoMode && ann(annALBTargetType) == ""):
 				f.targetType = model.TargetTypeIP
-			case "instance":
+			case ann(annALBTargetType) == "instance":
 				f.targetType = model.TargetTypeInstance
 			}
 			if f.targetType == model.TargetTypeInstance {

@@ -16,7 +16,8 @@ meta := {
 		"controller default is instance), an ALB Ingress whose target type is not ip (the",
 		"spec.targetType of its IngressClass's IngressClassParams, which overrides annotations; else",
 		"alb.ingress.kubernetes.io/target-type on the backend Service or the Ingress, the Service",
-		"winning), a TargetGroupBinding with spec.targetType instance, a directly managed",
+		"winning; under EKS Auto Mode the IngressClassParams' targetType, default ip), an Auto Mode",
+		"NLB Service (class eks.amazonaws.com/nlb, default ip) annotated instance, a TargetGroupBinding with spec.targetType instance, a directly managed",
 		"aws:lb/targetGroup:TargetGroup whose targetType is instance or unset (which defaults to",
 		"instance), a TargetGroupConfiguration (gateway.k8s.aws) whose targetType is instance, and a",
 		"backend of an HTTPRoute or TCPRoute on a controller Gateway for which no",
@@ -51,7 +52,7 @@ findings contains lib.finding(meta, ing, msg) if {
 	found := _pair_target_type(p, ing)
 	found != "ip"
 	msg := sprintf(
-		"the ALB's target type for backend Service %s is %s; %s. The ALB sends traffic to node ports and kube-proxy adds a hop; set annotation %s to \"ip\" on the Ingress or the Service (or spec.targetType ip in the class's IngressClassParams)",
+		"the ALB's target type for backend Service %s is %s; %s. The ALB sends traffic to node ports and kube-proxy adds a hop; set annotation %s to \"ip\" on the Ingress or the Service (or spec.targetType ip in the class's IngressClassParams, also under EKS Auto Mode)",
 		[p.service_name, found, _pair_target_source(p, ing), _alb_target_annotation],
 	)
 }
@@ -62,6 +63,9 @@ _pair_target_type(p, ing) := t if {
 	t := lib.class_params_target_type(ing)
 } else := t if {
 	t := lib.pair_setting(p, _alb_target_annotation)
+} else := t if {
+	# EKS Auto Mode: the IngressClassParams' targetType, default ip.
+	t := lib.automode_ingress_classes[ing.properties.spec.ingressClassName]
 } else := lib.controller.defaultTargetType
 
 _pair_target_source(p, ing) := lib.alb_target_type_source(lib.resources[p.service], ing) if p.service != null

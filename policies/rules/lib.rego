@@ -386,13 +386,31 @@ _has_lb_class(s) if {
 	c != ""
 }
 
-# nlb_target_type: nlb-ip implies ip; otherwise the target-type annotation, else
-# the controller's default target type (lib_controller.rego: the cluster's when
-# given, instance for a stock controller).
+# EKS Auto Mode's own load balancing (components/loadbalancer/automode.go): a
+# Service of class eks.amazonaws.com/nlb is a controller-managed NLB (not the
+# in-tree provider) whose target type defaults to ip; an IngressClass of
+# controller eks.amazonaws.com/alb serves ALBs whose target type comes from its
+# IngressClassParams (default ip). Auto Mode has no pod readiness gate.
+automode_nlb_class := "eks.amazonaws.com/nlb"
+
+automode_alb_controller := "eks.amazonaws.com/alb"
+
+automode_nlb(s) if {
+	is_loadbalancer_service(s)
+	s.properties.spec.loadBalancerClass == automode_nlb_class
+}
+
+controller_nlb(s) if automode_nlb(s)
+
+# nlb_target_type: nlb-ip implies ip; otherwise the target-type annotation; an
+# Auto Mode NLB defaults to ip; else the controller's default target type
+# (lib_controller.rego: the cluster's when given, instance for a stock controller).
 nlb_target_type(s) := "ip" if {
 	annotation(s, nlb_type_annotation) == "nlb-ip"
 } else := t if {
 	t := annotation(s, "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type")
+} else := "ip" if {
+	automode_nlb(s)
 } else := controller.defaultTargetType
 
 alb_controller := "ingress.k8s.aws/alb"
@@ -409,8 +427,27 @@ alb_ingress_classes := {name(r) |
 	some r in resources
 	is_kubernetes(r)
 	kind(r) == "IngressClass"
-	r.properties.spec.controller == alb_controller
+	r.properties.spec.controller in {alb_controller, automode_alb_controller}
 }
+
+# automode_ingress_classes are the IngressClasses in the set served by EKS Auto
+# Mode, each with the target type its IngressClassParams give (default ip).
+automode_ingress_classes := {name(r): _params_target_type(r) |
+	some r in resources
+	is_kubernetes(r)
+	kind(r) == "IngressClass"
+	r.properties.spec.controller == automode_alb_controller
+}
+
+_params_target_type(class) := t if {
+	some p in resources
+	is_kubernetes(p)
+	kind(p) == "IngressClassParams"
+	name(p) == class.properties.spec.parameters.name
+	t := p.properties.spec.targetType
+} else := "ip"
+
+automode_ingress(ing) if automode_ingress_classes[ing.properties.spec.ingressClassName]
 
 alb_ingresses := [i |
 	some i in ingresses
@@ -442,6 +479,8 @@ alb_target_type(s, ing) := t if {
 	t := class_params_target_type(ing)
 } else := t if {
 	t := alb_setting(s, ing, "alb.ingress.kubernetes.io/target-type")
+} else := t if {
+	t := automode_ingress_classes[ing.properties.spec.ingressClassName]
 } else := controller.defaultTargetType
 
 # fronts lists every (load balancer, Service) pair; kind is "nlb" (controller NLB),
@@ -488,6 +527,17 @@ _tgb_fronts := [f |
 	some i in idx[[namespace(tgb), tgb.properties.spec.serviceRef.name]]
 	f := {"kind": "tgb", "service": i, "binding": b, "target_type": object.get(tgb.properties, ["spec", "targetType"], "instance")}
 ]
+
+# automode_front: EKS Auto Mode provisions this front's load balancer.
+automode_front(f) if {
+	f.kind == "nlb"
+	automode_nlb(resources[f.service])
+}
+
+automode_front(f) if {
+	f.kind == "alb"
+	automode_ingress(resources[f.ingress])
+}
 
 # describe_front names a load balancer in a message.
 describe_front(f) := sprintf("NLB of Service %s", [name(resources[f.service])]) if f.kind == "nlb"
@@ -576,6 +626,23 @@ _alb_hc_value(s, ing, suffix, field) := n if {
 	n := to_number(alb_setting(s, ing, concat("", [_alb_hc, suffix])))
 } else := alb_health_defaults[field]
 
+# front_time_to_healthy is the seconds a registered target needs to pass its
+# health checks: healthy threshold x interval.
+front_time_to_healthy(f) := n * i if {
+	f.kind == "nlb"
+	s := resources[f.service]
+	n := _nlb_hc_value(s, "healthy-threshold", "healthy")
+	i := _nlb_hc_value(s, "interval", "interval")
+}
+
+front_time_to_healthy(f) := n * i if {
+	f.kind == "alb"
+	s := resources[f.service]
+	ing := resources[f.ingress]
+	n := _alb_hc_value(s, ing, "healthy-threshold-count", "healthy")
+	i := _alb_hc_value(s, ing, "healthcheck-interval-seconds", "interval")
+}
+
 # front_time_to_unhealthy is the seconds a front keeps routing to a stopped pod.
 front_time_to_unhealthy(f) := time_to_unhealthy(hc.interval, hc.timeout, hc.unhealthy) if hc := health_check(f)
 
@@ -630,7 +697,28 @@ idle_timeout(f) := nlb_idle_timeout_default if {
 idle_timeout(f) := n if {
 	f.kind == "alb"
 	n := to_number(attribute(resources[f.ingress], "alb.ingress.kubernetes.io/load-balancer-attributes", "idle_timeout.timeout_seconds"))
+} else := n if {
+	# EKS Auto Mode takes load-balancer attributes from the IngressClassParams.
+	f.kind == "alb"
+	n := to_number(automode_params_attribute(resources[f.ingress], "idle_timeout.timeout_seconds"))
 } else := alb_idle_timeout_default if f.kind == "alb"
+
+# automode_params_attribute reads a load-balancer attribute from the
+# IngressClassParams of an Auto Mode Ingress's class.
+automode_params_attribute(ing, key) := v if {
+	some c in resources
+	is_kubernetes(c)
+	kind(c) == "IngressClass"
+	name(c) == ing.properties.spec.ingressClassName
+	c.properties.spec.controller == automode_alb_controller
+	some p in resources
+	is_kubernetes(p)
+	kind(p) == "IngressClassParams"
+	name(p) == c.properties.spec.parameters.name
+	some a in p.properties.spec.loadBalancerAttributes
+	a.key == key
+	v := a.value
+}
 
 _nlb_port_idle(s, p) := n if {
 	key := sprintf("service.beta.kubernetes.io/aws-load-balancer-listener-attributes.TCP-%v", [p.port])

@@ -91,6 +91,8 @@ alb_target_type_source(s, ing) := sprintf("set by spec.targetType of IngressClas
 	class_params_target_type(ing)
 } else := "set by annotation alb.ingress.kubernetes.io/target-type" if {
 	alb_setting(s, ing, "alb.ingress.kubernetes.io/target-type")
+} else := "set by EKS Auto Mode's IngressClassParams (targetType, default ip)" if {
+	automode_ingress(ing)
 } else := default_target_type_note
 
 # nlb_target_type_source says where a controller NLB Service's target type comes from.
@@ -98,4 +100,6 @@ nlb_target_type_source(s) := "set by annotation service.beta.kubernetes.io/aws-l
 	annotation(s, nlb_type_annotation) == "nlb-ip"
 } else := "set by annotation service.beta.kubernetes.io/aws-load-balancer-nlb-target-type" if {
 	annotation(s, "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type")
+} else := "EKS Auto Mode's default for class eks.amazonaws.com/nlb" if {
+	automode_nlb(s)
 } else := default_target_type_note
