@@ -139,12 +139,15 @@ func TestPulumiEngineOnLocalControlPlane(t *testing.T) {
 	backend := labBackend(t)
 
 	c := controlplane.Start(t, controlplane.Options{
-		BinDir:     cpBin,
-		NodeGroups: controlplane.EvenNodeGroups("dev", "m6i.large", 2, zones...),
+		BinDir: cpBin,
 		// Pods stay not Ready until their readiness gate opens, and are removed by the
 		// follow kubelet once their process has exited.
 		KwokConfig: follow.GatedPodStages,
 	})
+	nodes, err := controlplane.NodeObjects(controlplane.EvenNodeGroups("dev", "m6i.large", 2, zones...))
+	require.NoError(t, err)
+	require.NoError(t, UniquePodCIDRs(nodes))
+	require.NoError(t, c.CreateNodesE(t, nodes))
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 
@@ -277,13 +280,21 @@ func TestPulumiEngineOnLocalControlPlane(t *testing.T) {
 		sent += r.Attempted
 		t.Logf("%s during the update: %s", f.name, r.Summary())
 		oldAnswered, newAnswered := 0, 0
+		var foreign []string
 		for p := range r.PerPod {
-			if old[f.name][p] {
+			switch {
+			case old[f.name][p]:
 				oldAnswered++
-			} else if now[p] {
+			case now[p]:
 				newAnswered++
+			default:
+				foreign = append(foreign, p)
 			}
 		}
+		// Every answer came from this workload's pods: a stray process on a reused
+		// loopback address would make the count meaningless.
+		assert.Empty(t, foreign, "%s: answers from processes that are not this workload's pods", f.name)
+		t.Logf("%s: answered %v; old pods %v; pods now %v", f.name, r.PerPod, sortedKeys(old[f.name]), sortedKeys(now))
 		// The load spanned the rollout: otherwise zero loss would say nothing.
 		assert.Positive(t, oldAnswered, "%s: old pods answered during the update", f.name)
 		assert.Equal(t, replicas, newAnswered, "%s: every new pod answered during the update", f.name)
@@ -515,5 +526,14 @@ func labBackend(t *testing.T) string {
 	if b, err := cmd.CombinedOutput(); err != nil {
 		controlplane.SkipOrFail(t, "cannot build the lab backend from %s: %v: %s", root, err, strings.TrimSpace(string(b)))
 	}
+	return out
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
 	return out
 }
