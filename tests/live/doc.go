@@ -110,6 +110,20 @@
 // TimeoutReason) whose tests run in `make test`; only the files that touch
 // AWS and Pulumi carry the live build tag.
 //
+// # Without AWS
+//
+// Two parts of this suite run in `make test` without an account:
+//
+//   - TestELBAttributesOnMoto runs the ELBv2 helpers (NewELBClientE, DescribeE,
+//     CheckNLB, CheckALB, TargetsHealthyE) against moto_server on loopback, on
+//     load balancers made from the annotations the components render, and shows
+//     the checker catching one wrong value at a time.
+//   - tests/engine deploys the workload component on a local control plane with
+//     the real Pulumi engine, through NewStackE (StackOptions.Program: an inline
+//     program, no language host), UpResultE, PreviewE, DestroyE and the
+//     Terratest-based checks here, skipping by name the checks only AWS can
+//     answer.
+//
 // # Settings (environment)
 //
 //   - EKSBALANCE_KEEP=1: leave the stacks running; the log prints the
