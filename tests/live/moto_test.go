@@ -28,7 +28,8 @@ import (
 // WaitForLoadBalancerE, DescribeE, CheckNLB, CheckALB, TargetsHealthyE) against
 // moto_server on loopback instead of AWS. The load balancers are made the way the AWS
 // Load Balancer Controller makes them from the toolkit's rendered annotations (the
-// Service's for the NLB, the Ingress's for the ALB, exactly as the live suite expects
+// Service's for the NLB, the Ingress's for the ALB, the LoadBalancerConfiguration's and
+// TargetGroupConfiguration's for the Gateway NLB, exactly as the live suite expects
 // them): each key=value of the attribute annotations becomes an ELBv2 attribute, the
 // health-check annotations the target group's check. moto rejects unknown attribute
 // keys and out-of-range delays, so a misspelt key in an annotation fails here. Then the
@@ -60,11 +61,14 @@ func TestELBAttributesOnMoto(t *testing.T) {
 
 	for _, ex := range examples {
 		t.Run(ex.name, func(t *testing.T) {
-			exp := expect(ex.kind)
+			exp := expect(ex)
 			p := provisioned{name: "moto-" + strings.ToLower(ex.name)}
-			if ex.kind == model.KindNLB {
+			switch {
+			case ex.gateway:
+				p.fromGatewayConfigurations(t, elb, exp.configurations, vpc, subnets)
+			case ex.kind == model.KindNLB:
 				p.fromServiceAnnotations(t, elb, exp.annotations, vpc, subnets)
-			} else {
+			default:
 				p.fromIngressAnnotations(t, elb, exp.annotations, vpc, subnets)
 			}
 			lb := WaitForLoadBalancer(t, elb, p.dnsName, 10, time.Second)
@@ -261,6 +265,79 @@ func (p *provisioned) fromIngressAnnotations(t *testing.T, c *elbv2.Client, ann 
 	for proto, port := range ports[0] {
 		p.createListener(t, c, types.ProtocolEnum(proto), int32(port))
 	}
+}
+
+// fromGatewayConfigurations makes the NLB the controller builds for an NLB
+// Gateway from its LoadBalancerConfiguration and the backend's
+// TargetGroupConfiguration (specs by kubectl resource name, as expect renders
+// them): the same load balancer as the Service front's, from other fields.
+func (p *provisioned) fromGatewayConfigurations(t *testing.T, c *elbv2.Client, specs map[string]map[string]any, vpc string, subnets []string) {
+	t.Helper()
+	lbc, ok := specs["loadbalancerconfigurations.gateway.k8s.aws"]
+	tgc, ok2 := specs["targetgroupconfigurations.gateway.k8s.aws"]
+	if !ok || !ok2 {
+		t.Fatalf("the Gateway front rendered no LoadBalancerConfiguration or TargetGroupConfiguration: %v", specs)
+	}
+	p.createLB(t, c, types.LoadBalancerTypeEnumNetwork, fmt.Sprint(lbc["scheme"]), subnets)
+	p.modify(t, c, "load balancer", attributeList(t, "loadBalancerAttributes", lbc["loadBalancerAttributes"]))
+	dc, _ := tgc["defaultConfiguration"].(map[string]any)
+	hc, _ := dc["healthCheckConfig"].(map[string]any)
+	num := func(k string) *int32 {
+		v, ok := hc[k]
+		if !ok {
+			t.Fatalf("healthCheckConfig has no %s", k)
+		}
+		return atoi32(t, fmt.Sprint(v))
+	}
+	in := &elbv2.CreateTargetGroupInput{
+		Name: aws.String(p.name + "-tg"), Protocol: types.ProtocolEnumTcp, Port: aws.Int32(8080), VpcId: aws.String(vpc),
+		TargetType:                 types.TargetTypeEnum(fmt.Sprint(dc["targetType"])),
+		HealthCheckProtocol:        types.ProtocolEnum(fmt.Sprint(hc["healthCheckProtocol"])),
+		HealthCheckPort:            aws.String("traffic-port"),
+		HealthCheckIntervalSeconds: num("healthCheckInterval"),
+		HealthCheckTimeoutSeconds:  num("healthCheckTimeout"),
+		HealthyThresholdCount:      num("healthyThresholdCount"),
+		UnhealthyThresholdCount:    num("unhealthyThresholdCount"),
+	}
+	if v, ok := hc["healthCheckPort"]; ok {
+		in.HealthCheckPort = aws.String(fmt.Sprint(v))
+	}
+	if v, ok := hc["healthCheckPath"]; ok {
+		in.HealthCheckPath = aws.String(fmt.Sprint(v))
+	}
+	p.createTG(t, c, in)
+	p.modify(t, c, "target group", attributeList(t, "targetGroupAttributes", dc["targetGroupAttributes"]))
+	lcs, _ := lbc["listenerConfigurations"].([]any)
+	if len(lcs) != 1 {
+		t.Fatalf("want one listenerConfiguration, have %v", lcs)
+	}
+	lc, _ := lcs[0].(map[string]any)
+	proto, port, ok := strings.Cut(fmt.Sprint(lc["protocolPort"]), ":")
+	if !ok {
+		t.Fatalf("protocolPort %v is not PROTOCOL:PORT", lc["protocolPort"])
+	}
+	p.createListener(t, c, types.ProtocolEnum(proto), *atoi32(t, port))
+	p.modify(t, c, "listener", attributeList(t, "listenerAttributes", lc["listenerAttributes"]))
+}
+
+// attributeList reads a configuration's [{key, value}] list.
+func attributeList(t *testing.T, field string, list any) map[string]string {
+	t.Helper()
+	items, ok := list.([]any)
+	if !ok || len(items) == 0 {
+		t.Fatalf("%s: want a non-empty [{key, value}] list, have %#v", field, list)
+	}
+	out := map[string]string{}
+	for _, it := range items {
+		m, _ := it.(map[string]any)
+		k, _ := m["key"].(string)
+		v, _ := m["value"].(string)
+		if k == "" {
+			t.Fatalf("%s: item %#v has no key", field, it)
+		}
+		out[k] = v
+	}
+	return out
 }
 
 func (p *provisioned) createLB(t *testing.T, c *elbv2.Client, typ types.LoadBalancerTypeEnum, scheme string, subnets []string) {
