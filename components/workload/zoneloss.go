@@ -62,10 +62,12 @@ func (a Args) validateZoneLoss(v *validation.Errors) {
 		return // validateContainer reports it
 	}
 	cross := true
+	// The Gateway fronts carry the same settings (their TargetGroupConfiguration
+	// writes the target group's cross-zone, which wins over the load balancer's).
 	switch a.Front {
-	case FrontNLB:
+	case FrontNLB, FrontGatewayNLB:
 		cross = a.NLB.CrossZone == nil || *a.NLB.CrossZone
-	case FrontALB:
+	case FrontALB, FrontGatewayALB:
 		cross = a.ALB.CrossZone == nil || *a.ALB.CrossZone
 	}
 	worst, worstAt, worstLost := 0.0, 0, 0

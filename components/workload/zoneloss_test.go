@@ -34,12 +34,15 @@ func TestZoneLossHoldsTheHPATarget(t *testing.T) {
 		// 1/8: 2x. 50% passes, 51% fails.
 		{min: 6, max: 12, target: 50, front: FrontNLB},
 		{min: 6, max: 12, target: 51, front: FrontNLB, fails: "with 8 replicas over 3 zones, losing a zone with 3 of them leaves the busiest survivor 2.00x"},
+		// The Gateway NLB front carries the same cross-zone setting.
+		{min: 6, max: 12, target: 50, front: FrontGatewayNLB},
+		{min: 6, max: 12, target: 51, front: FrontGatewayNLB, fails: "with 8 replicas over 3 zones, losing a zone with 3 of them leaves the busiest survivor 2.00x"},
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprintf("%d-%d at %d%% %s", tc.min, tc.max, tc.target, tc.front), func(t *testing.T) {
 			t.Parallel()
 			a := Args{Container: guaranteed, Front: tc.front, Autoscaling: &Autoscaling{MinReplicas: tc.min, MaxReplicas: tc.max, TargetCPUUtilization: tc.target}}
-			if tc.front == FrontNLB && !tc.crossZone {
+			if (tc.front == FrontNLB || tc.front == FrontGatewayNLB) && !tc.crossZone {
 				off := false
 				a.NLB = loadbalancer.NLB{CrossZone: &off}
 			}
