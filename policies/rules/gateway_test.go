@@ -182,6 +182,30 @@ func TestGatewayMisconfigurationsFire(t *testing.T) {
 			lc := spec["listenerConfigurations"].([]any)[0].(map[string]any)
 			lc["listenerAttributes"] = setAttr(lc["listenerAttributes"], "tcp.idle_timeout.seconds", "30")
 		}, []string{"idle-timeout-order", "nlb-idle-timeout"}, "outside the 60-6000 s"},
+		{"unhealthy connection termination on, zonal shift and cross-zone on the NLB", workload.FrontGatewayNLB, func(t *testing.T, res []rules.Resource) {
+			dc := find(t, res, "TargetGroupConfiguration", "")["spec"].(map[string]any)["defaultConfiguration"].(map[string]any)
+			var kept []any
+			for _, a := range dc["targetGroupAttributes"].([]any) {
+				if a.(map[string]any)["key"] != "target_health_state.unhealthy.draining_interval_seconds" {
+					kept = append(kept, a)
+				}
+			}
+			dc["targetGroupAttributes"] = setAttr(kept, "target_health_state.unhealthy.connection_termination.enabled", "true")
+		}, []string{"zonal-shift-compatible"}, "target_health_state.unhealthy.connection_termination.enabled is \"true\" in TargetGroupConfiguration web"},
+		{"unhealthy connection termination left at AWS's default behind a zonal-shift NLB", workload.FrontGatewayNLB, func(t *testing.T, res []rules.Resource) {
+			dc := find(t, res, "TargetGroupConfiguration", "")["spec"].(map[string]any)["defaultConfiguration"].(map[string]any)
+			var kept []any
+			for _, a := range dc["targetGroupAttributes"].([]any) {
+				if k := a.(map[string]any)["key"].(string); !strings.HasPrefix(k, "target_health_state.unhealthy.") {
+					kept = append(kept, a)
+				}
+			}
+			dc["targetGroupAttributes"] = kept
+		}, []string{"zonal-shift-compatible"}, "AWS default true"},
+		{"target-group cross-zone off under a zonal-shift, cross-zone NLB", workload.FrontGatewayNLB, func(t *testing.T, res []rules.Resource) {
+			dc := find(t, res, "TargetGroupConfiguration", "")["spec"].(map[string]any)["defaultConfiguration"].(map[string]any)
+			dc["targetGroupAttributes"] = setAttr(dc["targetGroupAttributes"], "load_balancing.cross_zone.enabled", "false")
+		}, []string{"cross-zone-enabled", "zonal-shift-compatible"}, "only when its target groups keep cross-zone on"},
 		{"namespace without readiness gates", workload.FrontGatewayALB, func(t *testing.T, res []rules.Resource) {
 			labels := find(t, res, "Namespace", "")["metadata"].(map[string]any)["labels"].(map[string]any)
 			delete(labels, "elbv2.k8s.aws/pod-readiness-gate-inject")

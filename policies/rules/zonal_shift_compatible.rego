@@ -17,8 +17,10 @@ meta := {
 		"reconcile then fails and the Service never gets its NLB. Caught: a controller-managed NLB",
 		"Service (AWS Load Balancer Controller or EKS Auto Mode) with zonal shift and cross-zone on",
 		"whose target-group attributes leave unhealthy connection termination on (its default), turn",
-		"target-group cross-zone off, or whose ports are not all TCP. ALBs accept zonal shift with",
-		"cross-zone on or off.",
+		"target-group cross-zone off, or whose ports are not all TCP; an NLB Gateway whose",
+		"LoadBalancerConfiguration turns both on while a backend's TargetGroupConfiguration leaves",
+		"unhealthy connection termination on or turns target-group cross-zone off (whole set only).",
+		"ALBs accept zonal shift with cross-zone on or off.",
 	]),
 }
 
