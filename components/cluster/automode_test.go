@@ -160,3 +160,34 @@ func TestVersionWarning(t *testing.T) {
 		}
 	}
 }
+
+// TestVersionWarningIsLogged: the component logs the warning (plan prints it,
+// pulumi up shows it) for a version past standard support, and none for one
+// the calendar does not know yet (taken to be supported). Both hold whatever
+// today is: 1.33's standard support ended on 2026-07-29.
+func TestVersionWarningIsLogged(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ version, want string }{
+		{"1.33", "cluster demo: Kubernetes 1.33 left EKS standard support on 2026-07-29"},
+		{"1.39", ""},
+	} {
+		a := validArgs()
+		a.Version = tc.version
+		c, _, err := run(t, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, w := range c.Warnings() {
+			if strings.Contains(w, "standard support") {
+				got = append(got, w)
+			}
+		}
+		switch {
+		case tc.want == "" && len(got) > 0:
+			t.Errorf("version %s: warned %q", tc.version, got)
+		case tc.want != "" && (len(got) != 1 || !strings.HasPrefix(got[0], tc.want)):
+			t.Errorf("version %s: warnings %q, want one starting %q", tc.version, got, tc.want)
+		}
+	}
+}
