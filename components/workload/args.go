@@ -262,9 +262,9 @@ type Args struct {
 	// Gateway, with a Gateway front, attaches the workload's route to a shared
 	// Gateway (gateway.NewGateway(...).Ref()) instead of creating one for the
 	// workload. The Gateway's load-balancer settings (scheme, listeners, idle
-	// timeouts, deregistration propagation) then come from the Ref, and the
-	// workload's timings with them; set only target-group settings in ALB or
-	// NLB. Default nil: the workload creates its own Gateway.
+	// timeouts, deregistration propagation, zonal shift) then come from the
+	// Ref, and the workload's timings with them; set only target-group
+	// settings in ALB or NLB. Default nil: the workload creates its own Gateway.
 	Gateway *gateway.Ref `json:"-" yaml:"-"`
 	// GatewayListener is the listener (sectionName, e.g. "http-80" or
 	// "tcp-9000") of the shared Gateway the route attaches to. Default: every

@@ -71,6 +71,9 @@ func (a *Args) fillFromGateway() {
 		if s.DeregistrationPropagation == 0 {
 			s.DeregistrationPropagation = from.DeregistrationPropagation
 		}
+		if s.ZonalShift == nil && from.ZonalShift != nil {
+			s.ZonalShift = ptr(*from.ZonalShift)
+		}
 	case FrontGatewayNLB:
 		s, from := &a.NLB, g.NLB
 		if s.Scheme == "" {
@@ -84,6 +87,12 @@ func (a *Args) fillFromGateway() {
 		}
 		if s.DeregistrationPropagation == 0 {
 			s.DeregistrationPropagation = from.DeregistrationPropagation
+		}
+		// Zonal shift is the load balancer's; the workload's target group
+		// follows it (unhealthy connection termination, which AWS requires
+		// off on every target group of a zonal-shift, cross-zone NLB).
+		if s.ZonalShift == nil && from.ZonalShift != nil {
+			s.ZonalShift = ptr(*from.ZonalShift)
 		}
 	}
 }
@@ -160,6 +169,7 @@ func (a Args) gatewayOwned() []ownedSetting {
 			{"listeners", s.Listeners, from.Listeners},
 			{"tls", s.TLS, from.TLS},
 			{"deregistrationPropagation", s.DeregistrationPropagation, from.DeregistrationPropagation},
+			{"zonalShift", boolOf(s.ZonalShift), boolOf(from.ZonalShift)},
 		}
 	}
 	s, from := a.ALB, g.ALB
@@ -170,7 +180,16 @@ func (a Args) gatewayOwned() []ownedSetting {
 		{"idleTimeout", s.IdleTimeout, from.IdleTimeout},
 		{"clientKeepAlive", s.ClientKeepAlive, from.ClientKeepAlive},
 		{"deregistrationPropagation", s.DeregistrationPropagation, from.DeregistrationPropagation},
+		{"zonalShift", boolOf(s.ZonalShift), boolOf(from.ZonalShift)},
 	}
+}
+
+// boolOf is *p, or "unset" for nil, for comparing and showing optional flags.
+func boolOf(p *bool) any {
+	if p == nil {
+		return "unset"
+	}
+	return *p
 }
 
 // gatewayNamespaceLabels are the labels the workload's namespace needs to be

@@ -356,3 +356,37 @@ func TestGatewayFrontValidation(t *testing.T) {
 		})
 	}
 }
+
+// Zonal shift is a load-balancer attribute: behind a shared NLB Gateway the
+// workload's target group must follow the Gateway's choice. With the
+// Gateway's zonal shift and cross-zone on, AWS refuses the attribute on the
+// whole NLB (every workload's routes fail) unless each target group keeps
+// unhealthy connection termination off; with the Gateway's zonal shift off
+// the target group keeps AWS's default.
+func TestSharedGatewayZonalShiftIsTheGateways(t *testing.T) {
+	t.Parallel()
+	termination := func(c *pulumitest.Capture, name string) string {
+		dc := spec(t, c.One(t, tTGConfig, name)).(map[string]any)["defaultConfiguration"].(map[string]any)
+		for _, a := range dc["targetGroupAttributes"].([]any) {
+			if m := a.(map[string]any); m["key"] == loadbalancer.AttrUnhealthyConnectionTermination {
+				return m["value"].(string)
+			}
+		}
+		return ""
+	}
+	off := false
+	c := sharedRun(t, &gateway.Args{Kind: gateway.KindNLB, NLB: loadbalancer.NLB{ZonalShift: &off}},
+		map[string]*Args{"db-proxy": {Front: FrontGatewayNLB}})
+	if got := termination(c, "db-proxy"); got != "true" {
+		t.Errorf("Gateway without zonal shift: unhealthy connection termination %q, want AWS's default true", got)
+	}
+	c = sharedRun(t, &gateway.Args{Kind: gateway.KindNLB}, map[string]*Args{"db-proxy": {Front: FrontGatewayNLB}})
+	if got := termination(c, "db-proxy"); got != "false" {
+		t.Errorf("Gateway with zonal shift and cross-zone: unhealthy connection termination %q, want false", got)
+	}
+
+	nlbRef := &gateway.Ref{Name: "edge", Namespace: "edge", Kind: gateway.KindNLB, Listeners: []string{"tcp-80"},
+		NLB: func() loadbalancer.NLB { s := loadbalancer.NLB{}; s.SetDefaults(); return s }()}
+	expectOnly(t, validate(Args{Front: FrontGatewayNLB, Gateway: nlbRef, NLB: loadbalancer.NLB{ZonalShift: &off}}),
+		[]string{"nlb.zonalShift"}, "nlb.zonalShift: false: is the shared Gateway edge/edge's setting (true)")
+}
