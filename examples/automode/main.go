@@ -17,27 +17,31 @@
 package main
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
 	"github.com/eksbalance/eksbalance/components/cluster"
 	"github.com/eksbalance/eksbalance/components/loadbalancer"
 	"github.com/eksbalance/eksbalance/components/network"
 	"github.com/eksbalance/eksbalance/components/workload"
+	"github.com/eksbalance/eksbalance/examples/internal/democluster"
 )
 
 func main() {
 	pulumi.Run(func(ctx *pulumi.Context) error {
-		cfg := config.New(ctx, "")
 		name := "automode-" + ctx.Stack()
-		// The EKS API endpoint is private unless apiAccessCidrs names who may
-		// reach it (pulumi up creates the Kubernetes objects through it).
-		var apiCIDRs []string
-		if err := cfg.GetObject("apiAccessCidrs", &apiCIDRs); err != nil {
-			return fmt.Errorf("apiAccessCidrs must be a list of CIDRs: %w", err)
+		// The stack config, read strictly (a mistyped key or a value of the
+		// wrong type is an error naming the key): the EKS API endpoint is
+		// private unless apiAccessCidrs names who may reach it (pulumi up
+		// creates the Kubernetes objects through it); replicas 0 is two per
+		// zone. Auto Mode has no node groups or controller, so the cluster is
+		// not democluster's; only its config reading is shared.
+		c, v := democluster.Config(ctx)
+		replicas := c.Int("replicas", 0)
+		apiCIDRs := democluster.ReadSettings(c).APIAccessCIDRs
+		if err := democluster.Check(c, v); err != nil {
+			return err
 		}
 		net, err := network.NewNetwork(ctx, "net", &network.Args{ClusterName: name, NAT: network.NATSingle})
 		if err != nil {
@@ -54,7 +58,6 @@ func main() {
 		// Auto Mode brings nodes and load balancing with the cluster: the
 		// workloads wait for the cluster alone.
 		inCluster := []pulumi.ResourceOption{pulumi.Providers(cl.Provider), pulumi.DependsOn([]pulumi.Resource{cl})}
-		replicas := cfg.GetInt("replicas") // 0: two per zone
 
 		echo, err := workload.NewWorkload(ctx, "echo", &workload.Args{
 			Front:      workload.FrontNLB,

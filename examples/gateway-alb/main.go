@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
 	"github.com/eksbalance/eksbalance/components/gateway"
 	"github.com/eksbalance/eksbalance/components/loadbalancer"
@@ -26,8 +25,7 @@ import (
 
 func main() {
 	pulumi.Run(func(ctx *pulumi.Context) error {
-		cfg := config.New(ctx, "")
-		demo, err := democluster.New(ctx, "gw-alb-demo")
+		demo, cfg, err := democluster.NewExample(ctx, "gw-alb-demo")
 		if err != nil {
 			return err
 		}
@@ -36,7 +34,7 @@ func main() {
 		// internet-facing scheme only when asked for. It admits routes from
 		// namespaces labelled for it; the workloads below label theirs.
 		alb := loadbalancer.ALB{IdleTimeout: 2 * time.Minute}
-		if cfg.GetBool("public") {
+		if cfg.Public {
 			alb.Scheme = loadbalancer.SchemeInternetFacing
 		}
 		edge, err := gateway.NewGateway(ctx, "edge", &gateway.Args{Kind: gateway.KindALB, ALB: alb}, demo.Options()...)
@@ -49,7 +47,7 @@ func main() {
 				Gateway:   edge.Ref(),
 				Host:      name + ".example.internal",
 				ZoneCount: len(demo.Zones),
-				Replicas:  cfg.GetInt("replicas"), // 0: two per zone
+				Replicas:  cfg.Replicas, // 0: two per zone
 			}, demo.Options()...)
 			if err != nil {
 				return err

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
 	"github.com/eksbalance/eksbalance/components/loadbalancer"
 	"github.com/eksbalance/eksbalance/components/workload"
@@ -22,8 +21,7 @@ import (
 
 func main() {
 	pulumi.Run(func(ctx *pulumi.Context) error {
-		cfg := config.New(ctx, "")
-		demo, err := democluster.New(ctx, "gw-nlb-demo")
+		demo, cfg, err := democluster.NewExample(ctx, "gw-nlb-demo")
 		if err != nil {
 			return err
 		}
@@ -31,14 +29,14 @@ func main() {
 		// checks), except a 10-minute TCP idle timeout for clients that keep
 		// connections open for minutes.
 		nlb := loadbalancer.NLB{Listeners: []loadbalancer.Listener{{Port: 80, IdleTimeout: 10 * time.Minute}}}
-		if cfg.GetBool("public") {
+		if cfg.Public {
 			nlb.Scheme = loadbalancer.SchemeInternetFacing
 		}
 		svc, err := workload.NewWorkload(ctx, "echo", &workload.Args{
 			Front:     workload.FrontGatewayNLB,
 			NLB:       nlb,
 			ZoneCount: len(demo.Zones),
-			Replicas:  cfg.GetInt("replicas"), // 0: two per zone
+			Replicas:  cfg.Replicas, // 0: two per zone
 		}, demo.Options()...)
 		if err != nil {
 			return err

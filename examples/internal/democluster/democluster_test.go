@@ -3,6 +3,9 @@ package democluster
 import (
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -50,6 +53,33 @@ func TestExampleConfigIsStrict(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("no %q on %s: %v", want, field, verr)
+		}
+	}
+}
+
+// TestExamplesReadTheirKeysStrictly: every example reads its own keys through
+// this package (NewExample, or Config with Check), never through Pulumi's
+// plain config getters, which turn public: "yes" into false and replicas:
+// six into 0 without a word, and ignore a mistyped key.
+func TestExamplesReadTheirKeysStrictly(t *testing.T) {
+	t.Parallel()
+	mains, err := filepath.Glob(filepath.Join("..", "..", "*", "main.go"))
+	if err != nil || len(mains) < 5 {
+		t.Fatalf("found %d example programs (%v), want every one under examples/", len(mains), err)
+	}
+	plain := regexp.MustCompile(`config\.New\(ctx, ""\)|\.Get(Bool|Int|Object|Float64)?\("`)
+	for _, m := range mains {
+		b, err := os.ReadFile(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := string(b)
+		if loc := plain.FindStringIndex(src); loc != nil {
+			line := strings.Count(src[:loc[0]], "\n") + 1
+			t.Errorf("%s:%d reads its stack config with %q: use democluster.NewExample (or Config, ReadSettings and Check)", m, line, src[loc[0]:loc[1]])
+		}
+		if !strings.Contains(src, "democluster.NewExample(") && !strings.Contains(src, "democluster.Check(") {
+			t.Errorf("%s does not read its config through democluster.NewExample or democluster.Check", m)
 		}
 	}
 }
