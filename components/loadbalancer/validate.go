@@ -73,6 +73,7 @@ func (s NLB) validate(certFromInput bool) *validation.Errors {
 		v.Add("targetGroup.slowStart", *tg.SlowStart, "must be empty on an NLB: slow start is an ALB feature")
 	}
 	validatePropagation(v, s.DeregistrationPropagation)
+	validateUnhealthyLag(v, s.UnhealthyLag)
 	return v
 }
 
@@ -129,6 +130,7 @@ func (s ALB) validate(certFromInput bool) *validation.Errors {
 		}
 	}
 	validatePropagation(v, s.DeregistrationPropagation)
+	validateUnhealthyLag(v, s.UnhealthyLag)
 	return v
 }
 
@@ -258,6 +260,12 @@ func validateDeregistrationDelay(v *validation.Errors, d *time.Duration) {
 func validatePropagation(v *validation.Errors, d time.Duration) {
 	if !inRange(d, 0, maxPropagation) {
 		v.Add("deregistrationPropagation", d, "must be between 0 and 600 seconds")
+	}
+}
+
+func validateUnhealthyLag(v *validation.Errors, d time.Duration) {
+	if !inRange(d, 0, maxPropagation) {
+		v.Add("unhealthyLag", d, "must be between 0 and 600 seconds")
 	}
 }
 
