@@ -7,6 +7,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/config v1.28.5
 	github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2 v1.43.2
 	github.com/blang/semver v3.5.1+incompatible
+	github.com/eksbalance/eksbalance/tests/awslb v0.0.0
 	github.com/gruntwork-io/terratest v0.48.1
 	github.com/open-policy-agent/opa v1.22.2
 	github.com/pulumi/pulumi-aws/sdk/v6 v6.83.0
@@ -212,3 +213,7 @@ require (
 	sigs.k8s.io/structured-merge-diff/v4 v4.2.3 // indirect
 	sigs.k8s.io/yaml v1.3.0 // indirect
 )
+
+// The load-balancer stand-in shared with tests/controlplane: a standard-library
+// module of its own, so neither module's dependency graph reaches the other.
+replace github.com/eksbalance/eksbalance/tests/awslb => ./tests/awslb
