@@ -235,13 +235,16 @@ func (g *TargetGroup) WaitRouting(ctx context.Context, names ...string) error {
 		want[n] = true
 	}
 	err := g.Wait(ctx, func(ts []TargetState) bool {
+		seen := 0
 		for _, t := range ts {
 			if !t.Deregistered && t.Routing != want[t.Name] {
 				return false
 			}
-			delete(want, t.Name)
+			if want[t.Name] {
+				seen++
+			}
 		}
-		return true
+		return seen == len(want)
 	})
 	if err != nil {
 		return fmt.Errorf("waiting for %v to take traffic: %w (now %v)", names, err, g.Snapshot())

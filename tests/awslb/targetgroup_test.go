@@ -348,3 +348,28 @@ func TestEventsAreInTimeOrder(t *testing.T) {
 		t.Errorf("b's events %q, want %q", whats, want)
 	}
 }
+
+// WaitRouting returns once the named targets take traffic, however many
+// times it looked before.
+func TestWaitRouting(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, nlbConfig())
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		done <- r.g.WaitRouting(ctx, "a", "b")
+	}()
+	for d := time.Duration(0); d <= 30*sec; d += sec {
+		r.at(d)
+		time.Sleep(time.Millisecond) // let the waiter look at every step
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := r.g.WaitRouting(ctx, "a"); err == nil {
+		t.Error("WaitRouting(a) returned while b takes traffic too")
+	}
+}
