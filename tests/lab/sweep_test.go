@@ -140,8 +140,8 @@ type sweepRun struct {
 	delay time.Duration
 	// concurrency is the load's (and the keepalive pool's) size; default 8.
 	concurrency int
-	res   *measure.RolloutResult
-	err   error
+	res         *measure.RolloutResult
+	err         error
 }
 
 // TestPreStopSweep rolls every pod of a three-zone lab behind the awslb
