@@ -28,7 +28,9 @@ test-unit: $(BIN) ## Go tests of the root module: components under mocks, plan, 
 	EKSBALANCE_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 $$($(GO) list ./... | grep -v /tests/lab)
 	@echo "--- benchmarks, one iteration each: they still run (figures: make bench)"
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./model/ ./policies/... > /dev/null
-	@echo "--- lab: haproxy on loopback (tables: model share vs measured share; rollout side by side)"
+	@echo "--- awslb: the load-balancer stand-in's timeline (fake clock, then real haproxy connections)"
+	cd tests/awslb && $(GO) test -count=1 ./...
+	@echo "--- lab: haproxy on loopback (tables: model share vs measured share; rollout side by side; preStop sweep)"
 	$(GO) test -count=1 -v ./tests/lab/
 	@echo "--- live suite: compiled with -tags live; it says here why it skips"
 	$(GO) test -count=1 -v -tags live -run 'TestLive$$' ./tests/live/
@@ -44,10 +46,14 @@ lint: ## gofmt and go vet (also with the live build tag)
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(GO) vet -tags live ./tests/live/
+	cd tests/awslb && $(GO) vet ./...
+	$(MAKE) -C tests/controlplane vet
 
-bench: ## benchmarks and timing scripts that print figures (model, policies, load generator vs wrk, plan)
+bench: ## benchmarks and timing scripts that print figures (model, policies, load generator vs wrk, plan), and the lab's preStop sweep chart
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./model/ ./policies/... ./tests/lab/
 	scripts/timings.sh
+	EKSBALANCE_SWEEP_SVG=$(CURDIR)/out/bench/prestop-sweep.svg $(GO) test -count=1 -run 'TestPreStopSweep$$' -v ./tests/lab/
+	@echo "chart: out/bench/prestop-sweep.svg"
 
 up: ## the real deployment: pulumi up -s $(ENV) (needs AWS credentials and the Pulumi CLI)
 	pulumi up -s $(ENV)
