@@ -13,6 +13,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
@@ -73,17 +74,13 @@ type target struct {
 	gateSet      bool
 }
 
-// Start reads the target group's settings from the annotations, then watches the
-// Service's EndpointSlices and reconciles until ctx ends.
+// Start watches the Service's EndpointSlices and reconciles until ctx ends. The target
+// group is set up from the annotations as soon as the Service (and Ingress) exist, so
+// Start may come before the objects are applied.
 func (c *Controller) Start(ctx context.Context) error {
 	if c.TimeScale == 0 {
 		c.TimeScale = TimeScale
 	}
-	cfg, err := c.targetGroupConfig(ctx)
-	if err != nil {
-		return err
-	}
-	c.tg = &awslb.TargetGroup{Config: cfg, Dataplane: c.HAProxy.Standin(), Logf: c.Logf}
 	c.targets = map[string]*target{}
 	c.kick = make(chan struct{}, 1)
 	c.done = make(chan struct{})
@@ -145,18 +142,49 @@ func (c *Controller) targetGroupConfig(ctx context.Context) (awslb.Config, error
 	return cfg, nil
 }
 
-// TargetGroup is the stand-in playing the load balancer's target group (after Start).
-func (c *Controller) TargetGroup() *awslb.TargetGroup { return c.tg }
+// TargetGroup is the stand-in playing the load balancer's target group; nil until the
+// Service (and Ingress) exist.
+func (c *Controller) TargetGroup() *awslb.TargetGroup {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tg
+}
+
+// ensureTargetGroup sets the target group up from the annotations once the objects
+// exist; false while they do not.
+func (c *Controller) ensureTargetGroup(ctx context.Context) (bool, error) {
+	c.mu.Lock()
+	ready := c.tg != nil
+	c.mu.Unlock()
+	if ready {
+		return true, nil
+	}
+	cfg, err := c.targetGroupConfig(ctx)
+	if apierrors.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	c.mu.Lock()
+	c.tg = &awslb.TargetGroup{Config: cfg, Dataplane: c.HAProxy.Standin(), Logf: c.Logf}
+	c.mu.Unlock()
+	return true, nil
+}
 
 // Wait blocks until the reconcile loop has ended (after its context ended).
 func (c *Controller) Wait() { <-c.done }
 
 func (c *Controller) loop(ctx context.Context) {
 	defer close(c.done)
-	defer c.tg.Close()
+	defer func() {
+		if tg := c.TargetGroup(); tg != nil {
+			tg.Close()
+		}
+	}()
 	// Health-check results and the stand-in's timers arrive without an event; polling
 	// notices them in time to open readiness gates and free released servers.
-	tick := time.NewTicker(min(c.tg.Config.Scaled(c.tg.Config.HealthCheck.Interval)/2, 50*time.Millisecond))
+	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		select {
@@ -224,6 +252,9 @@ func (c *Controller) desired() (map[string]*target, error) {
 }
 
 func (c *Controller) reconcile(ctx context.Context) error {
+	if ok, err := c.ensureTargetGroup(ctx); !ok || err != nil {
+		return err
+	}
 	want, err := c.desired()
 	if err != nil {
 		return err
@@ -355,7 +386,11 @@ func (c *Controller) SnapshotE() (Snapshot, error) {
 			snap.Endpoints = append(snap.Endpoints, net.JoinHostPort(ip, strconv.Itoa(int(*s.Ports[0].Port))))
 		}
 	}
-	for _, st := range c.tg.Snapshot() {
+	tg := c.TargetGroup()
+	if tg == nil {
+		return snap, fmt.Errorf("no target group yet: service %s/%s not found", c.Namespace, c.Service)
+	}
+	for _, st := range tg.Snapshot() {
 		if st.Routing && !st.Deregistered {
 			snap.Serving = append(snap.Serving, st.Addr)
 		}
