@@ -66,6 +66,28 @@
 // opens a new one, which is balanced again); or L7 balancing of every request.
 // See SimConfig for the distributions and the confidence interval.
 //
+// # Callers as they are (SimulatePopulation) and a lost zone (ZoneLost)
+//
+// The exact shares are the limit of many independent callers on fresh
+// connections. A Topology's Clients says who really calls (how many callers,
+// how each caches DNS, its keepalive pool, its own connection limits) and its
+// Recycling what the server does (EKSBALANCE_MAX_CONN_AGE and _REQUESTS).
+// SimulatePopulation gives, for that population, the distribution of each
+// pod's and zone's share per time window (mean, p50 and p95 of max/mean, with
+// the band one run falls in) and, after a scale-out, how long the new pods take
+// to carry their fair share: exact behind an ALB, where the callers' cached
+// zones are enumerated as a multinomial; a seeded simulation with bootstrap
+// intervals behind an NLB, where each connection stays on the pod the flow
+// hash drew until the client or the server ends it. Per-pod mean shares over
+// random DNS answers are Predict's shares; tests check the many-callers limit
+// against them. PopulationContrast runs the toolkit default and the usual
+// alternatives on the same layout and callers; WritePopulation prints them.
+//
+// ZoneLost evaluates the layout with each zone out (an ARC zonal shift, or the
+// zone down): every surviving pod's share, its load relative to normal and the
+// busiest survivor over the mean before, which the workload component holds
+// the HPA target to (WorstZoneLoss). WriteZoneLost prints them.
+//
 // # Placement (Place) and the contrast set (Contrast)
 //
 // Place models the Kubernetes scheduler on fresh, identical nodes with the

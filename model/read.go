@@ -66,6 +66,28 @@ func ReadTopology(r io.Reader) (Topology, error) {
 			})
 		},
 		"externalTrafficPolicy": func(p string, n *yaml.Node) { t.ExternalTrafficPolicy = Policy(str(v, p, n)) },
+		"clients": func(p string, n *yaml.Node) {
+			c := &ClientPopulation{}
+			t.Clients = c
+			fields(v, p, n, map[string]func(string, *yaml.Node){
+				"callers":               func(p string, n *yaml.Node) { c.Callers = integer(v, p, n) },
+				"dns":                   func(p string, n *yaml.Node) { c.DNS = DNSCaching(str(v, p, n)) },
+				"dnsTTL":                func(p string, n *yaml.Node) { c.DNSTTL = duration(v, p, n) },
+				"connectionsPerCaller":  func(p string, n *yaml.Node) { c.ConnectionsPerCaller = integer(v, p, n) },
+				"requestsPerSecond":     func(p string, n *yaml.Node) { c.RequestsPerSecond = number(v, p, n) },
+				"requestsPerConnection": func(p string, n *yaml.Node) { c.RequestsPerConnection = integer(v, p, n) },
+				"connectionLifetime":    func(p string, n *yaml.Node) { c.ConnectionLifetime = duration(v, p, n) },
+				"callerZones": func(p string, n *yaml.Node) {
+					items(v, p, n, func(p string, n *yaml.Node) { c.CallerZones = append(c.CallerZones, str(v, p, n)) })
+				},
+			})
+		},
+		"recycling": func(p string, n *yaml.Node) {
+			fields(v, p, n, map[string]func(string, *yaml.Node){
+				"maxConnAge":      func(p string, n *yaml.Node) { t.Recycling.MaxConnAge = duration(v, p, n) },
+				"maxConnRequests": func(p string, n *yaml.Node) { t.Recycling.MaxConnRequests = integer(v, p, n) },
+			})
+		},
 		"zones": func(p string, n *yaml.Node) {
 			items(v, p, n, func(p string, n *yaml.Node) {
 				var z Zone
@@ -178,6 +200,27 @@ func integer(v *validation.Errors, path string, n *yaml.Node) int {
 	return i
 }
 
+func number(v *validation.Errors, path string, n *yaml.Node) float64 {
+	n = resolve(n)
+	var f float64
+	if n.Kind != yaml.ScalarNode || (n.Tag != "!!int" && n.Tag != "!!float") || n.Decode(&f) != nil {
+		v.Add(path, describe(n), "must be a number (line %d)", n.Line)
+		return 0
+	}
+	return f
+}
+
+// duration reads Go duration text such as "5m", "60s" or "1.5s".
+func duration(v *validation.Errors, path string, n *yaml.Node) Duration {
+	n = resolve(n)
+	var d Duration
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!str" || d.UnmarshalText([]byte(n.Value)) != nil {
+		v.Add(path, describe(n), `must be a duration such as "5m" or "60s" (line %d)`, n.Line)
+		return 0
+	}
+	return d
+}
+
 // resolve follows a YAML alias to the node it names.
 func resolve(n *yaml.Node) *yaml.Node {
 	for n.Kind == yaml.AliasNode && n.Alias != nil {
@@ -207,7 +250,9 @@ func orRoot(path string) string {
 
 func keyList(m map[string]func(string, *yaml.Node)) string {
 	// Fixed order so error messages are stable.
-	order := []string{"loadBalancer", "externalTrafficPolicy", "zones", "kind", "targetType", "crossZone", "name", "nodes", "pods"}
+	order := []string{"loadBalancer", "externalTrafficPolicy", "zones", "clients", "recycling", "kind", "targetType", "crossZone", "name", "nodes", "pods",
+		"callers", "dns", "dnsTTL", "connectionsPerCaller", "requestsPerSecond", "requestsPerConnection", "connectionLifetime", "callerZones",
+		"maxConnAge", "maxConnRequests"}
 	s := ""
 	for _, k := range order {
 		if _, ok := m[k]; ok {

@@ -63,6 +63,13 @@ type Topology struct {
 	// Zones lists the zones the load balancer is enabled in, each with its nodes.
 	// At least one; order is kept in the output.
 	Zones []Zone `json:"zones" yaml:"zones"`
+	// Clients is who calls the service and how. Optional: the
+	// exact shares above are the limit of many independent callers whatever
+	// it says; SimulatePopulation uses it (DefaultPopulation when nil).
+	Clients *ClientPopulation `json:"clients,omitempty" yaml:"clients,omitempty"`
+	// Recycling is the server's connection recycling (the workload's
+	// EKSBALANCE_MAX_CONN_AGE and _REQUESTS). Default none.
+	Recycling Recycling `json:"recycling,omitzero" yaml:"recycling,omitempty"`
 }
 
 // LoadBalancer is the part of the load balancer's configuration that decides
@@ -184,6 +191,12 @@ func (t Topology) Validate() error {
 	if total > MaxPods {
 		v.Add("zones", fmt.Sprintf("%d pods", total), "must hold at most %d pods in total", MaxPods)
 	}
+	if t.Clients != nil {
+		c := *t.Clients
+		c.SetDefaults()
+		c.validate(v, "clients", zoneAt)
+	}
+	t.Recycling.validate(v, "recycling")
 	return v.Err()
 }
 

@@ -3,6 +3,7 @@ package plan
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 
@@ -25,12 +26,30 @@ type monitor struct {
 
 	project, stack string
 	reveal         bool
+	// cloud answers invokes and outputs; rejections are what pulumi-eks and
+	// pulumi-aws would refuse (see mockcloud.Check).
+	cloud mockcloud.Cloud
+	// stackOutputs answer pulumi.NewStackReference (see stackReference).
+	stackOutputs map[string]map[string]any
 
 	mu        sync.Mutex
 	resources []Resource
 	root      string
 	errors    []string
+	warnings  []string
 	logs      []string
+	// transforms counts the transforms each registration carried, by URN.
+	transforms map[string]int
+	// inputs and states hold each registration's raw inputs and the state the
+	// engine would answer for it (including remote components' children), by URN.
+	inputs map[string]resource.PropertyMap
+	states map[string]mockState
+}
+
+// mockState is what pulumi:pulumi:getResource answers for a URN.
+type mockState struct {
+	id    string
+	state resource.PropertyMap
 }
 
 var marshalIn = plugin.MarshalOptions{KeepUnknowns: true, KeepSecrets: true, KeepResources: true, KeepOutputValues: true}
@@ -39,6 +58,13 @@ var marshalOut = plugin.MarshalOptions{KeepUnknowns: true, KeepSecrets: true, Ke
 func (m *monitor) SupportsFeature(_ context.Context, req *pulumirpc.SupportsFeatureRequest) (*pulumirpc.SupportsFeatureResponse, error) {
 	switch req.GetId() {
 	case "secrets", "resourceReferences", "deletedWith", "aliasSpecs":
+		return &pulumirpc.SupportsFeatureResponse{HasSupport: true}, nil
+	case "transforms":
+		// Accepted so programs that pass pulumi.Transforms run offline. The
+		// engine would apply them to the resource and its children; here the
+		// registered inputs are recorded as the program sent them, and a remote
+		// component's children (where such transforms usually act) are not
+		// visible anyway.
 		return &pulumirpc.SupportsFeatureResponse{HasSupport: true}, nil
 	}
 	return &pulumirpc.SupportsFeatureResponse{HasSupport: false}, nil
@@ -63,8 +89,23 @@ func (m *monitor) RegisterResource(_ context.Context, req *pulumirpc.RegisterRes
 	}
 	m.mu.Lock()
 	m.resources = append(m.resources, r)
+	if n := len(req.GetTransforms()); n > 0 {
+		if m.transforms == nil {
+			m.transforms = map[string]int{}
+		}
+		m.transforms[urn] = n
+	}
+	if m.inputs == nil {
+		m.inputs, m.states = map[string]resource.PropertyMap{}, map[string]mockState{}
+	}
+	m.inputs[urn] = inputs
 	m.mu.Unlock()
 
+	// Refuse what the providers would refuse, the way pulumi up fails: the
+	// registration errors and the program stops.
+	if err := mockcloud.Check(req.GetType(), req.GetName(), inputs, m.lookup); err != nil {
+		return nil, err
+	}
 	if !req.GetCustom() && !req.GetRemote() {
 		return &pulumirpc.RegisterResourceResponse{Urn: urn}, nil
 	}
@@ -72,6 +113,14 @@ func (m *monitor) RegisterResource(_ context.Context, req *pulumirpc.RegisterRes
 	if strings.HasPrefix(req.GetType(), "pulumi:providers:") {
 		outs = inputs
 	}
+	m.mu.Lock()
+	for _, c := range mockcloud.Children(req.GetType(), req.GetName(), inputs) {
+		curn := ChildURN(m.stack, m.project, urn, c.Type, c.Name)
+		m.states[curn] = mockState{id: c.ID, state: c.State}
+		outs[resource.PropertyKey(c.Output)] = resource.MakeCustomResourceReference(resource.URN(curn), resource.ID(c.ID), "")
+	}
+	m.states[urn] = mockState{id: id, state: outs}
+	m.mu.Unlock()
 	obj, err := plugin.MarshalProperties(outs, marshalOut)
 	if err != nil {
 		return nil, err
@@ -92,7 +141,13 @@ func (m *monitor) Invoke(_ context.Context, req *pulumirpc.ResourceInvokeRequest
 	if err != nil {
 		return nil, err
 	}
-	ret, err := plugin.MarshalProperties(mockcloud.Invoke(req.GetTok(), args), marshalOut)
+	result := m.cloud.Invoke(req.GetTok(), args)
+	if req.GetTok() == "pulumi:pulumi:getResource" {
+		if result, err = m.getResource(args); err != nil {
+			return nil, err
+		}
+	}
+	ret, err := plugin.MarshalProperties(result, marshalOut)
 	if err != nil {
 		return nil, err
 	}
@@ -113,6 +168,9 @@ func (m *monitor) ReadResource(_ context.Context, req *pulumirpc.ReadResourceReq
 		return nil, err
 	}
 	_, outs := mockcloud.Outputs(req.GetType(), req.GetName(), inputs)
+	if req.GetType() == stackReferenceType {
+		outs = m.stackReference(req.GetId(), inputs)
+	}
 	obj, err := plugin.MarshalProperties(outs, marshalOut)
 	if err != nil {
 		return nil, err
@@ -153,4 +211,49 @@ func (m *monitor) SetRootResource(_ context.Context, req *pulumirpc.SetRootResou
 	defer m.mu.Unlock()
 	m.root = req.GetUrn()
 	return &pulumirpc.SetRootResourceResponse{}, nil
+}
+
+// lookup finds another registration's type and inputs by URN, for the mocked
+// cloud's rules that look across resources.
+func (m *monitor) lookup(urn string) (string, resource.PropertyMap, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	in, ok := m.inputs[urn]
+	if !ok {
+		return "", nil, false
+	}
+	return resource.URN(urn).Type().String(), in, true
+}
+
+// getResource answers the engine's pulumi:pulumi:getResource, which the SDK
+// calls to read a resource it got as a reference (a remote component's child).
+func (m *monitor) getResource(args resource.PropertyMap) (resource.PropertyMap, error) {
+	urn := ""
+	if v, ok := args["urn"]; ok && v.IsString() {
+		urn = v.StringValue()
+	}
+	m.mu.Lock()
+	st, ok := m.states[urn]
+	m.mu.Unlock()
+	if !ok {
+		return nil, fmt.Errorf("getResource: the mocked cloud knows no resource %s", urn)
+	}
+	return resource.PropertyMap{
+		"urn":   resource.NewPropertyValue(urn),
+		"id":    resource.NewPropertyValue(st.id),
+		"state": resource.NewObjectProperty(st.state),
+	}, nil
+}
+
+// addWarning records a warning of the planner's own (the program's come
+// from its logs, see programWarnings) once, keeping the list sorted. The
+// caller holds m.mu.
+func (m *monitor) addWarning(w string) {
+	i := sort.SearchStrings(m.warnings, w)
+	if i < len(m.warnings) && m.warnings[i] == w {
+		return
+	}
+	m.warnings = append(m.warnings, "")
+	copy(m.warnings[i+1:], m.warnings[i:])
+	m.warnings[i] = w
 }

@@ -18,6 +18,23 @@ type Plan struct {
 	Stack   string `json:"stack"`
 	// Resources in registration order.
 	Resources []Resource `json:"resources"`
+	// Warnings are what a preview would warn about: the program's own warnings
+	// (ctx.Log.Warn), the plan's findings about running it for real (an API
+	// endpoint the runner cannot reach, see UnreachableAPIWarnings) and what
+	// the planner could only stand in for (a stack reference without mocked
+	// outputs).
+	Warnings []string `json:"warnings,omitempty"`
+	// ExistingNodes describe nodes that run outside the plan (an existing
+	// cluster's), per zone. The traffic prediction places pods on them instead
+	// of on the plan's node groups. Set by the caller (eksbalance plan --nodes),
+	// not by the program.
+	ExistingNodes []Zone `json:"existingNodes,omitempty"`
+}
+
+// Zone is one availability zone's nodes.
+type Zone struct {
+	Name  string   `json:"name"`
+	Nodes []string `json:"nodes"`
 }
 
 // Resource is one registration: a component or a custom resource, with its inputs

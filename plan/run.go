@@ -6,10 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,15 +15,15 @@ import (
 	"strings"
 	"sync"
 
-	"google.golang.org/grpc"
 	"gopkg.in/yaml.v3"
 
-	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"github.com/eksbalance/eksbalance/internal/mockcloud"
 )
 
 // Options says which program to plan and how.
 type Options struct {
-	// Dir holds the program's Pulumi.yaml.
+	// Dir is the program's directory or any directory below its project: the
+	// project is the nearest Pulumi.yaml at or above Dir, as pulumi finds it.
 	Dir string
 	// Stack names the stack whose Pulumi.<stack>.yaml supplies config. Default "dev".
 	Stack string
@@ -39,6 +37,11 @@ type Options struct {
 	// a directory per program under the user cache dir (eksbalance/plan/), or a
 	// temp dir removed after the run when there is no cache dir.
 	BuildDir string
+	// StackOutputs are the outputs pulumi.NewStackReference sees offline, by
+	// stack name as the program writes it ("org/project/stack"). A referenced
+	// stack without an entry gets no outputs: each one the program reads is
+	// unknown, as in a preview before that stack exists, and the plan warns.
+	StackOutputs map[string]map[string]any
 }
 
 // Project is what plan reads from Pulumi.yaml.
@@ -49,6 +52,28 @@ type Project struct {
 	StackConfigDir string
 	// Config holds project-level defaults, key -> value, keys already namespaced.
 	Config map[string]any
+}
+
+// FindProject returns the nearest directory at or above dir that holds a
+// Pulumi.yaml: the project pulumi itself would use when run in dir.
+func FindProject(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	if st, err := os.Stat(abs); err != nil {
+		return "", fmt.Errorf("no Pulumi project in %s: %w", dir, err)
+	} else if !st.IsDir() {
+		return "", fmt.Errorf("no Pulumi project in %s: not a directory", dir)
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "Pulumi.yaml")); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("no Pulumi project in %s: no Pulumi.yaml there or in any directory above it", dir)
+		}
+	}
 }
 
 // LoadProject reads dir/Pulumi.yaml.
@@ -166,7 +191,7 @@ func Run(ctx context.Context, opts Options) (*Plan, error) {
 	if opts.Stack == "" {
 		opts.Stack = "dev"
 	}
-	dir, err := filepath.Abs(opts.Dir)
+	dir, err := FindProject(opts.Dir)
 	if err != nil {
 		return nil, err
 	}
@@ -209,24 +234,20 @@ func Run(ctx context.Context, opts Options) (*Plan, error) {
 		return nil, fmt.Errorf("building %s: %w\n%s", mainDir, err, out)
 	}
 
-	m := &monitor{project: proj.Name, stack: opts.Stack, reveal: opts.Reveal}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	eng, err := StartEngine(EngineOptions{Project: proj.Name, Stack: opts.Stack, Reveal: opts.Reveal, Cloud: mockcloud.CloudFromConfig(cfg), StackOutputs: opts.StackOutputs})
 	if err != nil {
 		return nil, err
 	}
-	srv := grpc.NewServer(grpc.MaxRecvMsgSize(64 << 20))
-	pulumirpc.RegisterResourceMonitorServer(srv, m)
-	pulumirpc.RegisterEngineServer(srv, m)
-	go func() { _ = srv.Serve(lis) }()
-	defer srv.Stop()
+	defer eng.Stop()
+	m := eng.m
 
 	cfgJSON, _ := json.Marshal(cfg)
 	secretJSON, _ := json.Marshal(secretKeys)
 	cmd := exec.CommandContext(ctx, bin)
 	cmd.Dir = mainDir
 	cmd.Env = append(os.Environ(),
-		"PULUMI_MONITOR="+lis.Addr().String(),
-		"PULUMI_ENGINE="+lis.Addr().String(),
+		"PULUMI_MONITOR="+eng.Addr(),
+		"PULUMI_ENGINE="+eng.Addr(),
 		"PULUMI_PROJECT="+proj.Name,
 		"PULUMI_STACK="+opts.Stack,
 		"PULUMI_ORGANIZATION=organization",
@@ -252,17 +273,11 @@ func Run(ctx context.Context, opts Options) (*Plan, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if runErr != nil || len(m.errors) > 0 {
-		msg := strings.Join(m.errors, "\n")
-		if msg == "" {
-			msg = strings.TrimSpace(out.String())
-		}
-		if runErr == nil {
-			runErr = errors.New("the program logged errors")
-		}
-		return nil, fmt.Errorf("%s (stack %s): %w\n%s", proj.Name, opts.Stack, runErr, msg)
+		return nil, programError(proj.Name, opts.Stack, runErr, m.errors, out.String())
 	}
 	p := &Plan{Project: proj.Name, Stack: opts.Stack, Resources: append([]Resource(nil), m.resources...)}
 	p.sort()
+	p.Warnings = append(append(programWarnings(m.logs), m.warnings...), p.UnreachableAPIWarnings()...)
 	return p, nil
 }
 

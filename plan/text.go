@@ -29,9 +29,13 @@ func ReadJSON(r io.Reader) (*Plan, error) {
 type TextOptions struct {
 	// Inputs prints each resource's inputs as path: value lines under it.
 	Inputs bool
+	// Short folds three or more siblings of one type that have no children
+	// and no notes into one "N × type" line.
+	Short bool
 	// MaxValue truncates longer values (0: 100 characters).
 	MaxValue int
-	// Notes adds lines under a resource, keyed by URN (policy violations, ...).
+	// Notes adds lines under a resource, keyed by URN (policy violations,
+	// traffic, ...); each line is printed as given, its marker included.
 	Notes map[string][]string
 }
 
@@ -81,7 +85,7 @@ func WriteText(w io.Writer, p *Plan, o TextOptions) {
 			bar = "│  "
 		}
 		for _, n := range o.Notes[r.URN] {
-			fmt.Fprintf(w, "%s%s  ! %s\n", body, bar, n)
+			fmt.Fprintf(w, "%s%s  %s\n", body, bar, n)
 		}
 		if o.Inputs {
 			for _, line := range flatten("", r.Inputs, o.MaxValue) {
@@ -94,13 +98,56 @@ func WriteText(w io.Writer, p *Plan, o TextOptions) {
 			}
 			return kids[i].Name < kids[j].Name
 		})
-		for i, k := range kids {
-			walk(k, body, i == len(kids)-1, depth+1)
+		if !o.Short {
+			for i, k := range kids {
+				walk(k, body, i == len(kids)-1, depth+1)
+			}
+			return
+		}
+		items := fold(kids, children, o.Notes)
+		for i, it := range items {
+			if it.count == 0 {
+				walk(it.r, body, i == len(items)-1, depth+1)
+				continue
+			}
+			branch := "├─ "
+			if i == len(items)-1 {
+				branch = "└─ "
+			}
+			fmt.Fprintf(w, "%s%s%d × %s\n", body, branch, it.count, it.r.Type)
 		}
 	}
 	for _, r := range roots {
 		walk(r, "", true, 0)
 	}
+}
+
+// foldItem is a resource shown alone (count 0) or a run of count siblings of
+// r's type shown as one line.
+type foldItem struct {
+	r     Resource
+	count int
+}
+
+// fold groups sorted siblings: three or more of one type with no children and
+// no notes become one item.
+func fold(kids []Resource, children map[string][]Resource, notes map[string][]string) []foldItem {
+	plain := func(r Resource) bool { return len(children[r.URN]) == 0 && len(notes[r.URN]) == 0 }
+	var out []foldItem
+	for i := 0; i < len(kids); {
+		j := i
+		for j < len(kids) && kids[j].Type == kids[i].Type && plain(kids[j]) {
+			j++
+		}
+		if j-i >= 3 {
+			out = append(out, foldItem{r: kids[i], count: j - i})
+			i = j
+			continue
+		}
+		out = append(out, foldItem{r: kids[i]})
+		i++
+	}
+	return out
 }
 
 // flatten renders nested inputs as sorted "path: value" lines.

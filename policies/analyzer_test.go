@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/structpb"
 )
 
 // TestAnalyzerServer builds the pack's program, starts it as the Pulumi engine
@@ -107,5 +108,28 @@ func TestAnalyzerServer(t *testing.T) {
 	}
 	if good := analyze(svc(controllerNLB)); len(good) != 0 {
 		t.Errorf("controller NLB: diagnostics %v, want none", good)
+	}
+
+	// An NLB Service without a target type: instance on a stock controller,
+	// ip once the pack is told the cluster's controller default.
+	noType := map[string]any{}
+	for k, v := range controllerNLB {
+		noType[k] = v
+	}
+	delete(noType, "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type")
+	if d := analyze(svc(noType)); len(d) != 1 || d[0].GetPolicyName() != "ip-targets" || !strings.Contains(d[0].GetMessage(), "a stock controller") {
+		t.Errorf("no target type, stock controller: diagnostics %v, want ip-targets naming the assumed default", d)
+	}
+	props, err := structpb.NewStruct(map[string]any{"controllerDefaultTargetType": "ip"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Configure(ctx, &pulumirpc.ConfigureAnalyzerRequest{PolicyConfig: map[string]*pulumirpc.PolicyConfig{
+		"ip-targets": {EnforcementLevel: pulumirpc.EnforcementLevel_MANDATORY, Properties: props},
+	}}); err != nil {
+		t.Fatalf("Configure: %v", err)
+	}
+	if d := analyze(svc(noType)); len(d) != 0 {
+		t.Errorf("no target type, pack configured with controllerDefaultTargetType ip: diagnostics %v, want none", d)
 	}
 }

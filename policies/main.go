@@ -63,6 +63,7 @@ func newPack(*pulumi.Context) (policyx.PolicyPack, error) {
 			Description:      fmt.Sprintf("%s [%s]", r.Title, r.ID),
 			EnforcementLevel: level,
 			ValidateResource: a.validator(r.ID),
+			ConfigSchema:     controllerSchema,
 		}))
 	}
 	return policyx.NewPolicyPack(packName, semver.MustParse(packVersion), policyx.EnforcementLevelAdvisory, policies)
@@ -79,9 +80,36 @@ type analyzer struct {
 	last    []rules.Violation
 }
 
+// controllerSchema is every policy's configuration: the cluster's controller
+// defaults, so objects relying on them are judged by the controller they will
+// meet (pulumi preview --policy-pack ./policies --policy-pack-config FILE with
+// {"ip-targets": {"controllerDefaultTargetType": "ip"}, ...}).
+var controllerSchema = &policyx.ConfigSchema{Properties: map[string]map[string]any{
+	controllerConfigKey: {
+		"type": "string",
+		"enum": []any{"ip", "instance"},
+		"description": "the AWS Load Balancer Controller's --default-target-type in the target cluster " +
+			"(chart value defaultTargetType); default: a stock controller's instance",
+	},
+}}
+
+const controllerConfigKey = "controllerDefaultTargetType"
+
+// controllerOf turns a policy's configuration into the rules' options.
+func controllerOf(id string, config map[string]any) rules.Options {
+	t, _ := config[controllerConfigKey].(string)
+	if t == "" {
+		return rules.Options{}
+	}
+	return rules.Options{Controller: &rules.Controller{
+		DefaultTargetType: t,
+		Source:            fmt.Sprintf("the policy pack's configuration (%s.%s)", id, controllerConfigKey),
+	}}
+}
+
 func (a *analyzer) validator(id string) func(context.Context, policyx.ResourceValidationArgs) error {
 	return func(ctx context.Context, args policyx.ResourceValidationArgs) error {
-		vs, err := a.violations(ctx, args.Resource)
+		vs, err := a.violations(ctx, args.Resource, controllerOf(id, args.Config))
 		if err != nil {
 			return err
 		}
@@ -94,9 +122,12 @@ func (a *analyzer) validator(id string) func(context.Context, policyx.ResourceVa
 	}
 }
 
-func (a *analyzer) violations(ctx context.Context, res policyx.AnalyzerResource) ([]rules.Violation, error) {
+func (a *analyzer) violations(ctx context.Context, res policyx.AnalyzerResource, opts rules.Options) ([]rules.Violation, error) {
 	r := toResource(res)
-	body, err := json.Marshal(r)
+	body, err := json.Marshal(struct {
+		R rules.Resource
+		O rules.Options
+	}{r, opts})
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +139,7 @@ func (a *analyzer) violations(ctx context.Context, res policyx.AnalyzerResource)
 		return vs, nil
 	}
 	a.mu.Unlock()
-	vs, err := a.ev.EvaluateResource(ctx, r)
+	vs, err := a.ev.EvaluateResourceWith(ctx, r, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -28,6 +28,9 @@
 //
 // The local lab's backends (tests/lab/backend) run exactly this.
 //
-// The package uses only the standard library (and eksbalance's own
-// validation helper), so importing it adds nothing to a service's build.
+// serve is its own Go module, github.com/eksbalance/eksbalance/serve, and uses
+// only the standard library: an application that imports it adds this one
+// small module to its go.mod and go.sum, not the toolkit's Pulumi, OPA and
+// gRPC graph. It is versioned with the toolkit (tags vX.Y.Z and serve/vX.Y.Z
+// together).
 package serve

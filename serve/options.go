@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/eksbalance/eksbalance/internal/validation"
+	"github.com/eksbalance/eksbalance/serve/internal/problems"
 )
 
 // Environment variables the workload template sets on containers. All hold a
@@ -146,7 +146,7 @@ func (o Options) withDefaults() Options {
 // Validate reports every problem with o, after defaults, at once.
 func (o Options) Validate() error {
 	o = o.withDefaults()
-	v := validation.New("serve options")
+	v := problems.New("serve options")
 	if o.Handler == nil {
 		v.Add("Handler", "nil", "must be set")
 	}
@@ -184,7 +184,7 @@ func (o Options) Validate() error {
 // naming the variable, the value and the rule. Handler and Addr are the
 // caller's to set.
 func OptionsFromEnv(getenv func(string) string) (Options, error) {
-	v := validation.New("serve environment")
+	v := problems.New("serve environment")
 	var o Options
 	seconds := func(name string) time.Duration {
 		s := strings.TrimSpace(getenv(name))

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eksbalance/eksbalance/internal/validation"
+	"github.com/eksbalance/eksbalance/serve/internal/problems"
 )
 
 func validEnv() map[string]string {
@@ -73,7 +73,7 @@ func TestOptionsFromEnvRejectsEachBadValue(t *testing.T) {
 			env := validEnv()
 			env[c.key] = c.value
 			_, err := OptionsFromEnv(func(k string) string { return env[k] })
-			var ve *validation.Errors
+			var ve *problems.List
 			if !errors.As(err, &ve) || !ve.Has(c.field) || len(ve.Problems) != 1 {
 				t.Fatalf("want exactly one problem on %s, got %v", c.field, err)
 			}
@@ -88,7 +88,7 @@ func TestOptionsFromEnvReportsEveryProblemAtOnce(t *testing.T) {
 	t.Parallel()
 	env := map[string]string{EnvDrainTimeout: "x", EnvShutdownDelay: "-2", EnvMaxConnRequests: "many"}
 	_, err := OptionsFromEnv(func(k string) string { return env[k] })
-	var ve *validation.Errors
+	var ve *problems.List
 	if !errors.As(err, &ve) || len(ve.Problems) != 3 {
 		t.Fatalf("want 3 problems, got %v", err)
 	}
@@ -122,7 +122,7 @@ func TestValidate(t *testing.T) {
 		o := valid()
 		c.break_(&o)
 		err := o.Validate()
-		var ve *validation.Errors
+		var ve *problems.List
 		if !errors.As(err, &ve) || !ve.Has(c.field) {
 			t.Errorf("want a problem on %s, got %v", c.field, err)
 		}

@@ -14,18 +14,22 @@ import (
 	"github.com/eksbalance/eksbalance/components/cluster"
 	"github.com/eksbalance/eksbalance/components/network"
 	"github.com/eksbalance/eksbalance/components/nodegroups"
+	"github.com/eksbalance/eksbalance/internal/stackconfig"
 	"github.com/eksbalance/eksbalance/internal/validation"
 )
 
 func main() {
-	pulumi.Run(platform)
+	pulumi.Run(func(ctx *pulumi.Context) error {
+		return platform(ctx, stackconfig.FromContext(ctx))
+	})
 }
 
-// platform composes the components from stack config. Every config problem is
-// reported at once, before any resource is registered.
-func platform(ctx *pulumi.Context) error {
+// platform composes the components from stack config (src). Every config
+// problem is reported at once, named by its key in Pulumi.<stack>.yaml, before
+// any resource is registered.
+func platform(ctx *pulumi.Context, src stackconfig.Source) error {
 	v := validation.New(fmt.Sprintf("stack config (Pulumi.%s.yaml)", ctx.Stack()))
-	cfg := loadConfig(ctx, v)
+	cfg := loadConfig(ctx, src, v)
 	var available []string
 	if len(cfg.Network.Zones) == 0 && cfg.Network.Existing == nil {
 		azs, err := aws.GetAvailabilityZones(ctx, &aws.GetAvailabilityZonesArgs{State: pulumi.StringRef("available")})
@@ -34,7 +38,18 @@ func platform(ctx *pulumi.Context) error {
 		}
 		available = azs.Names
 	}
-	cfg.validate(available, v)
+	// An admin access entry for whoever deploys collides with the one EKS
+	// makes for the cluster's creator; only the AWS provider knows who that is.
+	caller := ""
+	if len(cfg.Cluster.AdminPrincipalARNs) > 0 {
+		id, err := aws.GetCallerIdentity(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("looking up the principal deploying the stack: %w", err)
+		}
+		caller = id.Arn
+	}
+	cfg.validate(available, caller, v)
+	cfg.placeholderCIDRs(ctx, v)
 	if err := v.Err(); err != nil {
 		return err
 	}
@@ -51,6 +66,20 @@ func platform(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
+	if cfg.Cluster.AutoMode {
+		// Auto Mode brings its own nodes and load balancing: no node groups,
+		// no controller release.
+		if cfg.Samples {
+			if err := addAutoModeSamples(ctx, &cfg, cl); err != nil {
+				return err
+			}
+		}
+		ctx.Export("clusterName", pulumi.String(cl.Name))
+		ctx.Export("kubeconfig", cl.Kubeconfig)
+		ctx.Export("vpcId", net.VpcID)
+		ctx.Export("zones", pulumi.ToStringArray(net.Zones))
+		return nil
+	}
 	ngArgs := cfg.Nodes
 	ngArgs.Cluster = cl.EKS
 	for _, z := range net.Zones {
@@ -60,7 +89,7 @@ func platform(ctx *pulumi.Context) error {
 	if err != nil {
 		return err
 	}
-	ctrl, err := addController(ctx, &cfg, cl, net)
+	ctrl, err := addController(ctx, &cfg, cl, net, nodes)
 	if err != nil {
 		return err
 	}

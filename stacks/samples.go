@@ -26,10 +26,16 @@ func (cfg *Config) controllerArgs(vpcID, oidcARN, oidcURL pulumi.StringInput) *l
 	return args
 }
 
-// addController installs the AWS Load Balancer Controller with IRSA.
-func addController(ctx *pulumi.Context, cfg *Config, cl *cluster.Cluster, net *network.Network) (*lbcontroller.Controller, error) {
+// addController installs the AWS Load Balancer Controller with IRSA. It waits
+// for the node groups as well as the cluster: the release is atomic and waits
+// for its zone-spread replicas, which need nodes to run on; started while the
+// node groups are still being created it times out and rolls back. (A
+// component's dependencies gate its children: each child registers only after
+// its parent has, and the engine registers the parent only after what it
+// depends on exists.)
+func addController(ctx *pulumi.Context, cfg *Config, cl *cluster.Cluster, net *network.Network, nodes *nodegroups.NodeGroups) (*lbcontroller.Controller, error) {
 	args := cfg.controllerArgs(net.VpcID, cl.OIDCProviderARN, cl.OIDCProviderURL)
-	return lbcontroller.NewController(ctx, "lb-controller", args, pulumi.Providers(cl.Provider), pulumi.DependsOn([]pulumi.Resource{cl}))
+	return lbcontroller.NewController(ctx, "lb-controller", args, pulumi.Providers(cl.Provider), pulumi.DependsOn([]pulumi.Resource{cl, nodes}))
 }
 
 // sampleFronts are the samples the platform deploys, one per front.
@@ -38,12 +44,16 @@ var sampleFronts = []workload.Front{workload.FrontNLB, workload.FrontALB}
 // sampleArgs are one sample's arguments.
 func (cfg *Config) sampleArgs(front workload.Front) (string, *workload.Args) {
 	name := "sample-" + string(front)
-	return name, &workload.Args{
+	args := &workload.Args{
 		Namespace: name,
 		Front:     front,
 		ZoneCount: len(cfg.Network.Zones),
 		Replicas:  cfg.SampleReplicas,
 	}
+	if cfg.Cluster.AutoMode {
+		args.Controller = workload.ControllerEKSAutoMode
+	}
+	return name, args
 }
 
 // addSamples deploys the sample service twice, once behind an NLB and once

@@ -22,8 +22,9 @@ type report struct {
 	notes       []string
 }
 
-// analyse evaluates the guardrail rules on a plan and predicts its traffic.
-func analyse(p *plan.Plan) (*report, error) {
+// analyse evaluates the guardrail rules on a plan and predicts its traffic;
+// o carries what the plan does not hold (who the callers are).
+func analyse(p *plan.Plan, o traffic.Options) (*report, error) {
 	ctx := context.Background()
 	ev, err := rules.NewEvaluator(ctx)
 	if err != nil {
@@ -36,15 +37,41 @@ func analyse(p *plan.Plan) (*report, error) {
 		}
 		res = append(res, rules.Resource{Type: r.Type, Name: r.Name, Properties: r.Inputs})
 	}
-	vs, err := ev.Evaluate(ctx, res)
+	// A planned stack is judged by the controller it installs: objects that
+	// rely on the controller's defaults get the planned release's.
+	var opts rules.Options
+	if t, src, ok := traffic.ControllerDefault(p); ok {
+		opts.Controller = &rules.Controller{DefaultTargetType: t, Source: src}
+	}
+	vs, err := ev.EvaluateWith(ctx, res, opts)
 	if err != nil {
 		return nil, fmt.Errorf("evaluating policies: %w", err)
 	}
-	preds, notes, err := traffic.Predict(p)
+	preds, notes, err := traffic.PredictWith(p, o)
 	if err != nil {
 		return nil, fmt.Errorf("predicting traffic: %w", err)
 	}
+	if n := existingNodesNote(p); n != "" {
+		notes = append([]string{n}, notes...)
+	}
 	return &report{plan: p, violations: vs, predictions: preds, notes: notes}, nil
+}
+
+// existingNodesNote says that the prediction placed pods on nodes described
+// outside the program, and that those win over the plan's node groups.
+func existingNodesNote(p *plan.Plan) string {
+	if len(p.ExistingNodes) == 0 {
+		return ""
+	}
+	nodes := 0
+	for _, z := range p.ExistingNodes {
+		nodes += len(z.Nodes)
+	}
+	n := fmt.Sprintf("traffic prediction on the existing nodes given: %d node(s) in %d zone(s)", nodes, len(p.ExistingNodes))
+	if groups := len(p.ByType("eks:index:ManagedNodeGroup")); groups > 0 {
+		n += fmt.Sprintf(", not the plan's %d node group(s)", groups)
+	}
+	return n
 }
 
 func (r *report) mandatory() int {
@@ -77,32 +104,100 @@ func (r *report) urnOf(ref rules.Ref) string {
 	return ""
 }
 
-// annotations puts each violation and prediction summary beside its resource in the tree.
+// annotations marks resources in the tree: "!" for the violations on a
+// resource (their rule IDs; each message is printed once, under Policies) and
+// "~" for a workload's traffic prediction (details under Traffic prediction).
 func (r *report) annotations() map[string][]string {
 	out := map[string][]string{}
+	byURN := map[string][]rules.Violation{}
+	var urns []string
 	for _, v := range r.violations {
 		if urn := r.urnOf(v.Resource); urn != "" {
-			out[urn] = append(out[urn], fmt.Sprintf("%s [%s] %s", v.Rule, v.Severity, v.Message))
+			if byURN[urn] == nil {
+				urns = append(urns, urn)
+			}
+			byURN[urn] = append(byURN[urn], v)
 		}
 	}
+	for _, urn := range urns {
+		vs := byURN[urn]
+		ids := make([]string, len(vs))
+		for i, v := range vs {
+			ids[i] = fmt.Sprintf("%s (%s)", v.Rule, v.Severity)
+		}
+		out[urn] = append(out[urn], fmt.Sprintf("! %d violation(s): %s", len(vs), strings.Join(ids, ", ")))
+	}
 	for _, p := range r.predictions {
-		out[p.URN] = append(out[p.URN], "traffic: "+p.Result.Summary())
+		out[p.URN] = append(out[p.URN], fmt.Sprintf("~ traffic: %d pods, max/mean %.3f", p.Topology.TotalPods(), p.Result.MaxOverMean))
 	}
 	return out
 }
 
-func (r *report) writeText(w io.Writer) {
+// worst is the prediction with the highest max/mean, nil without any.
+func (r *report) worst() *traffic.Prediction {
+	var w *traffic.Prediction
+	for i := range r.predictions {
+		if w == nil || r.predictions[i].Result.MaxOverMean > w.Result.MaxOverMean {
+			w = &r.predictions[i]
+		}
+	}
+	return w
+}
+
+// verdict is the plan's first line: pass or fail, the violations, and the
+// traffic prediction's worst case.
+func (r *report) verdict() string {
+	status := "PASS"
+	if r.mandatory() > 0 {
+		status = "FAIL"
+	}
+	line := fmt.Sprintf("%s %s (stack %s): %d mandatory, %d advisory violation(s)",
+		status, r.plan.Project, r.plan.Stack, r.mandatory(), len(r.violations)-r.mandatory())
+	if w := r.worst(); w != nil {
+		line += fmt.Sprintf("; %d load-balanced workload(s), worst max/mean %.3f (%s)", len(r.predictions), w.Result.MaxOverMean, w.Workload)
+	} else {
+		line += "; no traffic prediction (see notes)"
+	}
+	return line
+}
+
+// writeText prints the plan for a person: the verdict first, then warnings
+// and notes, the resource tree (short, or every resource with its inputs),
+// the policy violations and the traffic prediction. Each section is its own
+// function so sections can be added without touching the others.
+func (r *report) writeText(w io.Writer, inputs bool) {
+	fmt.Fprintln(w, r.verdict())
+	r.writeNotes(w)
+	fmt.Fprintln(w)
+	plan.WriteText(w, r.plan, plan.TextOptions{Inputs: inputs, Short: !inputs, Notes: r.annotations()})
+	r.writePolicies(w)
+	r.writeTraffic(w)
+}
+
+// writeNotes prints what a preview would warn about (plan.Plan.Warnings: the
+// program's own warnings, an API endpoint the runner cannot reach, a stack
+// reference without mocked outputs), then the analysis' notes. Neither
+// changes the exit code.
+func (r *report) writeNotes(w io.Writer) {
+	for _, x := range r.plan.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", x)
+	}
+	for _, n := range r.notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+}
+
+func (r *report) writePolicies(w io.Writer) {
 	fmt.Fprintf(w, "\nPolicies: %d mandatory, %d advisory violation(s)\n", r.mandatory(), len(r.violations)-r.mandatory())
 	for _, v := range r.violations {
-		fmt.Fprintf(w, "  %-10s %-24s %s/%s/%s: %s\n", v.Severity, v.Rule, v.Resource.Kind, v.Resource.Namespace, v.Resource.Name, v.Message)
+		fmt.Fprintf(w, "  %-10s %-24s %s\n", v.Severity, v.Rule, v.Message)
 	}
+}
+
+func (r *report) writeTraffic(w io.Writer) {
 	fmt.Fprintf(w, "\nTraffic prediction (%d load-balanced workload(s))\n", len(r.predictions))
-	for _, n := range r.notes {
-		fmt.Fprintf(w, "  note: %s\n", n)
-	}
 	for _, p := range r.predictions {
-		fmt.Fprintf(w, "\n%s behind %s: %d replicas, zone maxSkew %d, host maxSkew %d\n",
-			p.Workload, p.Front, p.Replicas, p.Spread.ZoneMaxSkew, p.Spread.HostMaxSkew)
+		fmt.Fprintf(w, "\n%s behind %s: %d replicas, %s\n", p.Workload, p.Front, p.Replicas, spreadText(p.Spread))
 		if p.Pending != "" {
 			fmt.Fprintf(w, "  warning: %s\n", p.Pending)
 		}
@@ -113,7 +208,21 @@ func (r *report) writeText(w io.Writer) {
 			fmt.Fprintf(w, "\nAfter drift (%s; Kubernetes does not rebalance):\n", p.DriftNote)
 			_ = model.WriteContrast(w, p.Drift)
 		}
+		writeClientsAndZoneLoss(w, p)
 	}
+}
+
+// spreadText says what the hard spread constraints are; a maxSkew of 0 means
+// there is no such constraint (the scheduler places freely), not perfect
+// spread.
+func spreadText(s model.Spread) string {
+	part := func(what string, skew int) string {
+		if skew == 0 {
+			return "no hard " + what + " constraint"
+		}
+		return fmt.Sprintf("%s maxSkew %d", what, skew)
+	}
+	return part("zone", s.ZoneMaxSkew) + ", " + part("host", s.HostMaxSkew)
 }
 
 // planJSON is the documented JSON form of `eksbalance plan -o json`.
@@ -134,6 +243,8 @@ type predictionJSON struct {
 	Contrast   []model.NamedPrediction `json:"contrast"`
 	Drift      []model.NamedPrediction `json:"drift,omitempty"`
 	DriftNote  string                  `json:"driftNote,omitempty"`
+	ZoneLost   []model.ZoneLoss        `json:"zoneLost,omitempty"`
+	Population []model.NamedPopulation `json:"population,omitempty"`
 }
 
 func writePlanJSON(w io.Writer, p *plan.Plan, r *report) error {
@@ -145,7 +256,7 @@ func writePlanJSON(w io.Writer, p *plan.Plan, r *report) error {
 		out.Predictions = append(out.Predictions, predictionJSON{
 			Workload: pr.Workload, Front: pr.Front, Replicas: pr.Replicas, Pending: pr.Pending,
 			Topology: pr.Topology, Prediction: pr.Result, Contrast: pr.Contrast,
-			Drift: pr.Drift, DriftNote: pr.DriftNote,
+			Drift: pr.Drift, DriftNote: pr.DriftNote, ZoneLost: pr.ZoneLost, Population: pr.Population,
 		})
 	}
 	enc := json.NewEncoder(w)

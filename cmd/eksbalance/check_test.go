@@ -36,7 +36,7 @@ func TestCheckMixedDirectory(t *testing.T) {
 	for _, want := range []string{
 		"mixed/list.yml:5: mandatory lb-controller-required: Service shop/web: ",
 		"mixed/app.yaml:4: mandatory readiness-probe: Deployment shop/web: container web has no readinessProbe",
-		"4 object(s) checked:",
+		"4 object(s) checked in 4 file(s): 3 mandatory",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)
@@ -52,28 +52,38 @@ func TestCheckMixedDirectory(t *testing.T) {
 	}
 }
 
-// TestCheckJSON: -o json (here after the path) prints exactly the documented
-// shape, one entry per violation.
+// TestCheckJSON: -o json (here after the path) keeps issue 6's violation
+// shape (rule, severity, resource, message), adds the file and line of the
+// object each is about, and counts.
 func TestCheckJSON(t *testing.T) {
 	t.Parallel()
 	code, stdout, stderr := check(mixedDir, "-o", "json")
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\n%s", code, stderr)
 	}
-	var doc map[string][]map[string]any
+	var doc map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(stdout), &doc); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, stdout)
 	}
-	if len(doc) != 1 || len(doc["violations"]) == 0 {
-		t.Fatalf("want one key violations with entries, got %s", stdout)
+	var keys []string
+	for k := range doc {
+		keys = append(keys, k)
 	}
-	for _, v := range doc["violations"] {
+	sort.Strings(keys)
+	if !reflect.DeepEqual(keys, []string{"counts", "notes", "unreadable", "violations"}) {
+		t.Fatalf("top-level keys %v", keys)
+	}
+	var vs []map[string]any
+	if err := json.Unmarshal(doc["violations"], &vs); err != nil || len(vs) == 0 {
+		t.Fatalf("violations: %v %s", err, doc["violations"])
+	}
+	for _, v := range vs {
 		var keys []string
 		for k := range v {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		if !reflect.DeepEqual(keys, []string{"message", "resource", "rule", "severity"}) {
+		if !reflect.DeepEqual(keys, []string{"file", "line", "message", "resource", "rule", "severity"}) {
 			t.Errorf("violation keys %v", keys)
 		}
 		res, _ := v["resource"].(map[string]any)
@@ -82,8 +92,27 @@ func TestCheckJSON(t *testing.T) {
 		}
 	}
 	var typed checkJSON
-	if err := json.Unmarshal([]byte(stdout), &typed); err != nil || !rules.HasMandatory(typed.Violations) {
-		t.Errorf("typed decode: %v", err)
+	if err := json.Unmarshal([]byte(stdout), &typed); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, v := range typed.Violations {
+		if v.Rule == "readiness-probe" {
+			found = true
+			if v.File != mixedDir+"/app.yaml" || v.Line != 4 {
+				t.Errorf("readiness-probe located at %s:%d, want %s/app.yaml:4 (the Deployment)", v.File, v.Line, mixedDir)
+			}
+		}
+	}
+	if !found {
+		t.Error("no readiness-probe violation")
+	}
+	want := checkCounts{Files: 4, Objects: 4, Mandatory: 3, Advisory: 0, Unreadable: 0}
+	if typed.Counts != want {
+		t.Errorf("counts %+v, want %+v", typed.Counts, want)
+	}
+	if len(typed.Notes) != 2 || typed.Notes[0].File == "" || typed.Notes[0].Line == 0 {
+		t.Errorf("notes %+v, want the two skipped documents with file and line", typed.Notes)
 	}
 }
 
@@ -106,8 +135,10 @@ func TestCheckExitCodes(t *testing.T) {
 		{"not JSON", []string{badDir + "/broken.json"}, 2, "", "broken.json:4: not valid JSON"},
 		{"plain text", []string{badDir + "/text.yaml"}, 2, "", "text.yaml:1: document is a YAML scalar"},
 		{"missing file", []string{"does-not-exist.yaml"}, 2, "", "does-not-exist.yaml: no such file"},
-		{"no path", nil, 2, "", "usage: eksbalance check"},
-		{"bad output", []string{"-o", "xml", fixtures}, 2, "", `-o is "xml"`},
+		{"no path", nil, 2, "", "eksbalance check: a PATH is required: a file, a directory, or - for standard input (see 'eksbalance help check')"},
+		{"bad output", []string{"-o", "xml", fixtures}, 2, "", `eksbalance check: -o is "xml": want text, json or sarif`},
+		{"unknown flag", []string{"--frobnicate", fixtures}, 2, "", "eksbalance check: flag provided but not defined: -frobnicate"},
+		{"stdin twice", []string{"-", "-"}, 2, "", "- (standard input) given 2 times"},
 	}
 	for _, tt := range tests {
 		code, stdout, stderr := check(tt.args...)

@@ -4,11 +4,13 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"sort"
+	"strings"
 )
 
 // command is one subcommand: it parses its own flags from args and returns the
@@ -27,39 +29,145 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "eksbalance: a command is required")
 		usage(stderr)
-		if len(args) == 0 {
-			return 2
-		}
+		return 2
+	}
+	switch args[0] {
+	case "-h", "--help", "-help":
+		usage(stdout)
 		return 0
+	case "help":
+		return help(args[1:], stdout, stderr)
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "eksbalance: unknown command %q\n", args[0])
-		usage(stderr)
+		fmt.Fprintf(stderr, "eksbalance: unknown command %q%s; run 'eksbalance help' for the list\n", args[0], suggest(args[0], commandNames()))
 		return 2
 	}
 	return cmd.run(args[1:], stdout, stderr)
 }
 
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: eksbalance COMMAND [flags] [args]")
-	fmt.Fprintln(w, "commands:")
+// help prints the top-level usage, or one command's usage and flags (the
+// command's own -h, sent to stdout).
+func help(args []string, stdout, stderr io.Writer) int {
+	switch len(args) {
+	case 0:
+		usage(stdout)
+		return 0
+	case 1:
+		cmd, ok := commands[args[0]]
+		if !ok {
+			fmt.Fprintf(stderr, "eksbalance help: unknown command %q%s; commands: %s\n", args[0], suggest(args[0], commandNames()), strings.Join(commandNames(), ", "))
+			return 2
+		}
+		return cmd.run([]string{"-h"}, stdout, stdout)
+	}
+	fmt.Fprintf(stderr, "eksbalance help: takes one command name, got %d: %s\n", len(args), strings.Join(args, " "))
+	return 2
+}
+
+func commandNames() []string {
 	names := make([]string, 0, len(commands))
 	for n := range commands {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	for _, n := range names {
+	return names
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: eksbalance COMMAND [flags] [args]")
+	fmt.Fprintln(w, "commands:")
+	for _, n := range commandNames() {
 		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintln(w, "Run 'eksbalance COMMAND -h' for a command's flags.")
+	fmt.Fprintln(w, "Run 'eksbalance help COMMAND' for a command's arguments and flags.")
+}
+
+// suggest returns `; did you mean "x"?` when one name is within two edits of
+// got, else "".
+func suggest(got string, names []string) string {
+	best, bestD := "", 3
+	for _, n := range names {
+		if d := editDistance(got, n); d < bestD {
+			best, bestD = n, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// usageError says in one line why cmd rejected its arguments and where its
+// usage is; it returns the exit code for bad usage.
+func usageError(stderr io.Writer, cmd, format string, args ...any) int {
+	fmt.Fprintf(stderr, "eksbalance %s: %s (see 'eksbalance help %s')\n", cmd, fmt.Sprintf(format, args...), cmd)
+	return 2
+}
+
+// flagSet is a command's flags and the usage -h prints.
+type flagSet struct {
+	*flag.FlagSet
+	help func()
+}
+
+// newFlagSet is a command's flag set: parse errors are reported by parse in
+// one line (via usageError), and -h prints printUsage and the flags to stderr.
+func newFlagSet(name string, stderr io.Writer, printUsage func(w io.Writer)) *flagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {} // the flag package calls it on errors too; parse decides
+	return &flagSet{FlagSet: fs, help: func() {
+		printUsage(stderr)
+		fmt.Fprintln(stderr, "flags:")
+		fs.SetOutput(stderr)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}}
+}
+
+// parse parses flags that may come before or after positional arguments
+// (`eksbalance plan . --stack dev` and `eksbalance plan --stack dev .` alike)
+// and returns the positional ones. done is true when the command should stop
+// with code: after -h (0, usage printed) or a bad flag (2, reason printed).
+func (fs *flagSet) parse(args []string, stderr io.Writer) (positional []string, code int, done bool) {
+	pos, err := parseArgs(fs.FlagSet, args)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.help()
+		return nil, 0, true
+	}
+	if err != nil {
+		return nil, usageError(stderr, fs.Name(), "%v", err), true
+	}
+	return pos, 0, false
 }
 
 // parseArgs parses flags that may come before or after positional arguments
-// (`eksbalance plan . --stack dev` and `eksbalance plan --stack dev .` alike) and
-// returns the positional ones.
+// and returns the positional ones. A lone "-" is positional (standard input).
 func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	var positional []string
 	for {
@@ -73,4 +181,25 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 		positional = append(positional, rest[0])
 		args = rest[1:]
 	}
+}
+
+// oneOf checks a flag value against its allowed values; it returns a reason
+// when the value is not one of them.
+func oneOf(flagName, got string, allowed ...string) (string, bool) {
+	for _, a := range allowed {
+		if got == a {
+			return "", true
+		}
+	}
+	return fmt.Sprintf("%s is %q: want %s", flagName, got, orList(allowed)), false
+}
+
+func orList(xs []string) string {
+	switch len(xs) {
+	case 0:
+		return ""
+	case 1:
+		return xs[0]
+	}
+	return strings.Join(xs[:len(xs)-1], ", ") + " or " + xs[len(xs)-1]
 }

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 
+	"github.com/eksbalance/eksbalance/internal/traffic"
 	"github.com/eksbalance/eksbalance/plan"
 )
 
@@ -22,15 +24,60 @@ func init() {
 	}
 }
 
+func printPlanUsage(w io.Writer) {
+	fmt.Fprintln(w, "usage: eksbalance plan [DIR|PLAN.json] [--stack dev] [-o text|json] [--inputs] [--reveal]")
+	fmt.Fprintln(w, "                       [--stack-outputs FILE] [--stack-output STACK:KEY=VALUE]...")
+	fmt.Fprintln(w, "                       [--nodes ZONE=N,... | --nodes-file FILE] [--clients k=v,...]")
+	fmt.Fprintln(w, "Builds the Pulumi Go program of DIR (default .; the project is the nearest")
+	fmt.Fprintln(w, "Pulumi.yaml at or above it, as pulumi finds it) and runs it against mocked cloud")
+	fmt.Fprintln(w, "answers, or reads a plan saved with -o json. Text output starts with a verdict")
+	fmt.Fprintln(w, "line, then the resource tree (--inputs lists every resource with its inputs),")
+	fmt.Fprintln(w, "the policy violations and the traffic prediction.")
+	fmt.Fprintln(w, "Stack references (pulumi.NewStackReference) read their outputs from")
+	fmt.Fprintln(w, "--stack-outputs, a YAML or JSON file {STACK: {KEY: VALUE}}, and --stack-output.")
+	fmt.Fprintln(w, "For a cluster that exists already, --nodes us-east-1a=2,us-east-1b=2 (or a")
+	fmt.Fprintln(w, "predict topology file) says what nodes the pods land on.")
+	fmt.Fprintln(w, "Exit 1 on a mandatory violation, 2 on bad usage or a program that fails.")
+}
+
+func printRenderUsage(w io.Writer) {
+	fmt.Fprintln(w, "usage: eksbalance render [DIR|PLAN.json] [--stack dev] -o OUTDIR")
+	fmt.Fprintln(w, "       [--stack-outputs FILE] [--stack-output STACK:KEY=VALUE]...")
+	fmt.Fprintln(w, "Writes the planned Kubernetes objects as YAML files in apply order.")
+}
+
 // planFlags are the flags plan and render share.
 type planFlags struct {
-	stack  string
-	reveal bool
+	stack        string
+	reveal       bool
+	outputsFile  string
+	stackOutputs stackOutputFlag
 }
 
 func (f *planFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.stack, "stack", "dev", "stack whose Pulumi.<stack>.yaml supplies config")
 	fs.BoolVar(&f.reveal, "reveal", false, "show secret inputs instead of "+plan.Redacted)
+	fs.StringVar(&f.outputsFile, "stack-outputs", "", "YAML or JSON file of mocked stack reference outputs: {org/project/stack: {key: value}}")
+	fs.Var(&f.stackOutputs, "stack-output", "one mocked stack reference output, STACK:KEY=VALUE (VALUE is JSON or a string); repeatable")
+}
+
+// outputs merges --stack-outputs and --stack-output (the flag wins).
+func (f *planFlags) outputs() (map[string]map[string]any, error) {
+	out := map[string]map[string]any{}
+	if f.outputsFile != "" {
+		fromFile, err := readStackOutputs(f.outputsFile)
+		if err != nil {
+			return nil, err
+		}
+		out = fromFile
+	}
+	for _, o := range f.stackOutputs {
+		if out[o.stack] == nil {
+			out[o.stack] = map[string]any{}
+		}
+		out[o.stack][o.key] = o.value
+	}
+	return out, nil
 }
 
 // loadPlan plans dir, or reads a plan JSON file when dir is one (so policies and
@@ -44,34 +91,50 @@ func (f *planFlags) loadPlan(dir string, stderr io.Writer) (*plan.Plan, error) {
 		defer fh.Close()
 		return plan.ReadJSON(fh)
 	}
-	fmt.Fprintf(stderr, "planning %s (stack %s): building the program...\n", dir, f.stack)
-	return plan.Run(context.Background(), plan.Options{Dir: dir, Stack: f.stack, Reveal: f.reveal})
+	outs, err := f.outputs()
+	if err != nil {
+		return nil, err
+	}
+	root, err := plan.FindProject(dir)
+	if err != nil {
+		return nil, err
+	}
+	where := ""
+	if abs, err := filepath.Abs(dir); err == nil && abs != root {
+		where = fmt.Sprintf(" (project %s)", relOrAbs(root))
+	}
+	fmt.Fprintf(stderr, "planning %s%s, stack %s: building the program...\n", dir, where, f.stack)
+	return plan.Run(context.Background(), plan.Options{Dir: dir, Stack: f.stack, Reveal: f.reveal, StackOutputs: outs})
 }
 
-// planCommand parses what plan and render share (--stack, --reveal, the
-// optional DIR or saved plan), the command's own flags (added by flags, checked
-// by valid) and loads the plan. It returns the exit code to stop with when the
-// plan is nil.
-func planCommand(name, usage string, args []string, stderr io.Writer, flags func(*flag.FlagSet), valid func() bool) (*plan.Plan, int) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+// relOrAbs is path relative to the working directory when that is shorter.
+func relOrAbs(path string) string {
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, path); err == nil && len(rel) < len(path) {
+			return rel
+		}
+	}
+	return path
+}
+
+// planCommand parses what plan and render share (--stack, --reveal, stack
+// outputs, the optional DIR or saved plan), the command's own flags (added by
+// flags, checked by check, which returns why a value is rejected) and loads
+// the plan. It returns the exit code to stop with when the plan is nil.
+func planCommand(name string, printUsage func(io.Writer), args []string, stderr io.Writer, flags func(*flag.FlagSet), check func() string) (*plan.Plan, int) {
+	fs := newFlagSet(name, stderr, printUsage)
 	var pf planFlags
-	pf.register(fs)
-	flags(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: eksbalance "+usage)
-		fs.PrintDefaults()
+	pf.register(fs.FlagSet)
+	flags(fs.FlagSet)
+	pos, code, done := fs.parse(args, stderr)
+	if done {
+		return nil, code
 	}
-	pos, err := parseArgs(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil, 0
+	if len(pos) > 1 {
+		return nil, usageError(stderr, name, "takes one DIR or saved PLAN.json, got %d: %s", len(pos), strings.Join(pos, " "))
 	}
-	if err != nil {
-		return nil, 2
-	}
-	if len(pos) > 1 || !valid() {
-		fs.Usage()
-		return nil, 2
+	if why := check(); why != "" {
+		return nil, usageError(stderr, name, "%s", why)
 	}
 	dir := "."
 	if len(pos) == 1 {
@@ -88,16 +151,28 @@ func planCommand(name, usage string, args []string, stderr io.Writer, flags func
 func runPlan(args []string, stdout, stderr io.Writer) int {
 	var output string
 	var inputs bool
-	p, code := planCommand("plan", "plan [DIR|PLAN.json] [--stack dev] [-o text|json] [--inputs=false] [--reveal]", args, stderr,
+	var nodes nodesFlags
+	var clients clientsFlag
+	p, code := planCommand("plan", printPlanUsage, args, stderr,
 		func(fs *flag.FlagSet) {
 			fs.StringVar(&output, "o", "text", "output format: text or json")
-			fs.BoolVar(&inputs, "inputs", true, "text output: show each resource's inputs")
+			fs.BoolVar(&inputs, "inputs", false, "text output: list every resource with its inputs instead of the short tree")
+			fs.Var(&clients, "clients", clientsUsage)
+			nodes.register(fs)
 		},
-		func() bool { return output == "text" || output == "json" })
+		func() string {
+			if why, ok := oneOf("-o", output, "text", "json"); !ok {
+				return why
+			}
+			return nodes.check()
+		})
 	if p == nil {
 		return code
 	}
-	report, err := analyse(p)
+	if nodes.parsed != nil {
+		p.ExistingNodes = nodes.parsed
+	}
+	report, err := analyse(p, traffic.Options{Clients: clients.population()})
 	if err != nil {
 		fmt.Fprintf(stderr, "eksbalance plan: %v\n", err)
 		return 2
@@ -108,8 +183,7 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	} else {
-		plan.WriteText(stdout, p, plan.TextOptions{Inputs: inputs, Notes: report.annotations()})
-		report.writeText(stdout)
+		report.writeText(stdout, inputs)
 	}
 	if report.mandatory() > 0 {
 		return 1
@@ -119,9 +193,14 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 
 func runRender(args []string, stdout, stderr io.Writer) int {
 	var out string
-	p, code := planCommand("render", "render [DIR|PLAN.json] [--stack dev] -o OUTDIR", args, stderr,
+	p, code := planCommand("render", printRenderUsage, args, stderr,
 		func(fs *flag.FlagSet) { fs.StringVar(&out, "o", "", "directory to write the YAML files to (required)") },
-		func() bool { return out != "" })
+		func() string {
+			if out == "" {
+				return "-o OUTDIR is required: the directory to write the YAML files to"
+			}
+			return ""
+		})
 	if p == nil {
 		return code
 	}

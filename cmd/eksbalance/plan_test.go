@@ -11,8 +11,9 @@ import (
 
 // planOut is the part of `plan -o json` these tests read.
 type planOut struct {
-	Project   string `json:"project"`
-	Stack     string `json:"stack"`
+	Project   string   `json:"project"`
+	Stack     string   `json:"stack"`
+	Warnings  []string `json:"warnings"`
 	Resources []struct {
 		Type   string         `json:"type"`
 		Name   string         `json:"name"`
@@ -102,6 +103,38 @@ func TestPlanStacks(t *testing.T) {
 					t.Errorf("mandatory violation on the %s stack: %s", stack, v.Rule)
 				}
 			}
+			// Each node group's Auto Scaling group, found through the remote
+			// component's node group, carries the zone's node template.
+			tags := 0
+			for _, r := range p.Resources {
+				if r.Type != "aws:autoscaling/tag:Tag" {
+					continue
+				}
+				tags++
+				if asg, _ := r.Inputs["autoscalingGroupName"].(string); !strings.HasPrefix(asg, "eks-eksbalance-"+stack+"-us-east-1") {
+					t.Errorf("%s: autoscalingGroupName %q, want the node group's ASG", r.Name, asg)
+				}
+			}
+			if tags != 3 {
+				t.Errorf("%d ASG tags, want one node-template tag per zone", tags)
+			}
+			// dev's API is public, limited to a placeholder it warns about; prod's
+			// is private, and the program deploys into it.
+			unreachable, placeholder := 0, 0
+			for _, w := range p.Warnings {
+				if strings.Contains(w, "private-only API endpoint") {
+					unreachable++
+				}
+				if strings.Contains(w, "apiAccessCidrs[0]: 203.0.113.0/24: is a documentation range") {
+					placeholder++
+				}
+			}
+			switch {
+			case stack == "dev" && (unreachable != 0 || placeholder != 1):
+				t.Errorf("dev warnings %q, want the placeholder's and no unreachable endpoint", p.Warnings)
+			case stack == "prod" && (unreachable != 1 || placeholder != 0):
+				t.Errorf("prod warnings %q, want one unreachable endpoint and no placeholder", p.Warnings)
+			}
 			if len(p.Predictions) != 2 {
 				t.Fatalf("%d predictions, want 2 (NLB and ALB samples)", len(p.Predictions))
 			}
@@ -121,6 +154,27 @@ func TestPlanStacks(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPlanFindsProjectAbove: `eksbalance plan stacks` plans the root project
+// (Pulumi.yaml's main is stacks/), as pulumi run in stacks/ would.
+func TestPlanFindsProjectAbove(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the platform program: skipped with -short")
+	}
+	t.Parallel()
+	var out, errb bytes.Buffer
+	code := run([]string{"plan", "../../stacks", "-o", "json"}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var p planOut
+	if err := json.Unmarshal(out.Bytes(), &p); err != nil || p.Project != "eksbalance" || p.count("eks:index:ManagedNodeGroup") != 3 {
+		t.Errorf("planned %s with %d node groups (%v)", p.Project, p.count("eks:index:ManagedNodeGroup"), err)
+	}
+	if !strings.Contains(errb.String(), "planning ../../stacks (project ../..") {
+		t.Errorf("stderr does not say which project: %s", errb.String())
 	}
 }
 
@@ -175,7 +229,7 @@ func TestPlanTextAndRenderCheck(t *testing.T) {
 	for _, want := range []string{
 		"eks:index:ManagedNodeGroup",
 		"├─ ",
-		"traffic: 6 pods: max/mean 1.000",
+		"~ traffic: 6 pods, max/mean 1.000",
 		"ip targets, cross-zone on (toolkit default)",
 		"instance, Cluster, cross-zone off (K8s default)",
 		"After drift",
@@ -206,19 +260,66 @@ func TestPlanTextAndRenderCheck(t *testing.T) {
 	}
 }
 
-func TestPlanUsage(t *testing.T) {
+// TestUsageErrors: every rejected argument gets exit 2 and one line that says
+// why, names the command and points at its help; no usage dump.
+func TestUsageErrors(t *testing.T) {
 	t.Parallel()
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"plan", "-o", "yaml"}, `eksbalance plan: -o is "yaml": want text or json (see 'eksbalance help plan')`},
+		{[]string{"plan", "a", "b"}, "eksbalance plan: takes one DIR or saved PLAN.json, got 2: a b"},
+		{[]string{"plan", "--nodes", "us-east-1a=two"}, `eksbalance plan: --nodes "us-east-1a=two": "us-east-1a=two": the node count must be a whole number >= 0`},
+		{[]string{"plan", "--nodes", "a=1", "--nodes-file", seedFile}, "eksbalance plan: --nodes and --nodes-file both describe the existing nodes: give one"},
+		{[]string{"plan", "--stack-output", "platform/prod"}, `eksbalance plan: invalid value "platform/prod" for flag -stack-output: "platform/prod": want STACK:KEY=VALUE`},
+		{[]string{"plan", "--inputs=maybe"}, "eksbalance plan: invalid boolean value \"maybe\" for -inputs"},
+		{[]string{"render", "."}, "eksbalance render: -o OUTDIR is required: the directory to write the YAML files to"},
+		{[]string{"predict", seedFile, seedFile}, "eksbalance predict: takes one topology FILE, got 2"},
+		{[]string{"check"}, "eksbalance check: a PATH is required"},
+		{[]string{"plna"}, `eksbalance: unknown command "plna" (did you mean "plan"?); run 'eksbalance help' for the list`},
+		{[]string{"help", "chek"}, `eksbalance help: unknown command "chek" (did you mean "check"?); commands: check, plan, predict, render`},
+		{nil, "eksbalance: a command is required"},
+	}
+	for _, tt := range tests {
+		var out, errb bytes.Buffer
+		code := run(tt.args, &out, &errb)
+		first, _, _ := strings.Cut(errb.String(), "\n")
+		if code != 2 || !strings.Contains(first, tt.want) {
+			t.Errorf("%q: exit %d, first stderr line %q, want exit 2 and %q", tt.args, code, first, tt.want)
+		}
+		if tt.args != nil && strings.Count(errb.String(), "\n") != 1 {
+			t.Errorf("%q: stderr is not one line:\n%s", tt.args, errb.String())
+		}
+		if out.Len() != 0 {
+			t.Errorf("%q: wrote to stdout: %s", tt.args, out.String())
+		}
+	}
 	var out, errb bytes.Buffer
-	if code := run([]string{"plan", "-o", "yaml"}, &out, &errb); code != 2 {
-		t.Errorf("bad -o: exit %d, want 2", code)
+	if code := run([]string{"plan", t.TempDir()}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "no Pulumi.yaml there or in any directory above it") {
+		t.Errorf("plan of a dir without a project: exit %d, stderr %q", code, errb.String())
 	}
-	if code := run([]string{"render", "."}, &out, &errb); code != 2 {
-		t.Errorf("render without -o: exit %d, want 2", code)
+}
+
+// TestHelp: `eksbalance help COMMAND` prints that command's usage and flags to
+// stdout, not the top-level usage.
+func TestHelp(t *testing.T) {
+	t.Parallel()
+	for name := range commands {
+		var out, errb bytes.Buffer
+		if code := run([]string{"help", name}, &out, &errb); code != 0 {
+			t.Errorf("help %s: exit %d: %s", name, code, errb.String())
+		}
+		if !strings.HasPrefix(out.String(), "usage: eksbalance "+name) || !strings.Contains(out.String(), "flags:") || strings.Contains(out.String(), "commands:") {
+			t.Errorf("help %s printed:\n%s", name, out.String())
+		}
 	}
-	if code := run([]string{"plan", t.TempDir()}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "Pulumi.yaml") {
-		t.Errorf("plan of a dir without Pulumi.yaml: exit %d, stderr %q", code, errb.String())
+	var out, errb bytes.Buffer
+	if code := run([]string{"help"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "commands:") {
+		t.Errorf("help: exit %d\n%s", code, out.String())
 	}
-	if code := run([]string{"nope"}, &out, &errb); code != 2 {
-		t.Errorf("unknown command: exit %d", code)
+	out.Reset()
+	if code := run([]string{"help", "plan"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "--nodes") || !strings.Contains(out.String(), "-stack-outputs") {
+		t.Errorf("help plan lacks the existing-cluster flags:\n%s", out.String())
 	}
 }

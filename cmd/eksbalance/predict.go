@@ -2,11 +2,12 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
+	"github.com/eksbalance/eksbalance/components/workload"
 	"github.com/eksbalance/eksbalance/model"
 )
 
@@ -23,14 +24,31 @@ type predictJSON struct {
 	model.Prediction
 	Simulation *model.SimResult        `json:"simulation,omitempty"`
 	Contrast   []model.NamedPrediction `json:"contrast,omitempty"`
+	// ZoneLost is the layout with each zone out in turn.
+	ZoneLost []model.ZoneLoss `json:"zoneLost,omitempty"`
+	// Population is the long-lived callers' view: the layout as given and
+	// under the toolkit default and the usual alternatives.
+	Population []model.NamedPopulation `json:"population,omitempty"`
+}
+
+func printPredictUsage(w io.Writer) {
+	fmt.Fprintln(w, "usage: eksbalance predict FILE [-o text|json] [--contrast] [--clients k=v,...] [--population=false] [--simulate [simulation flags]]")
+	fmt.Fprintln(w, "FILE is a YAML or JSON topology, e.g.:")
+	fmt.Fprintln(w, "  loadBalancer: {kind: nlb, targetType: instance, crossZone: false}")
+	fmt.Fprintln(w, "  externalTrafficPolicy: Local")
+	fmt.Fprintln(w, "  zones:")
+	fmt.Fprintln(w, "    - name: us-east-1a")
+	fmt.Fprintln(w, "      nodes: [{name: a1, pods: 2}, {name: a2, pods: 1}]")
 }
 
 func runPredict(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("predict", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("predict", stderr, printPredictUsage)
 	output := fs.String("o", "text", "output format: text or json")
 	contrast := fs.Bool("contrast", false, "also evaluate the same layout under the toolkit default and the Kubernetes defaults")
 	simulate := fs.Bool("simulate", false, "also simulate per-pod requests with long-lived connections (implied by any flag below)")
+	population := fs.Bool("population", true, "show the long-lived callers' view (DNS caching, keepalive, recycling) and the zone-lost rows")
+	var clients clientsFlag
+	fs.Var(&clients, "clients", clientsUsage+"; overrides the file's clients section")
 	var sim model.SimConfig
 	var dist string
 	var l7 bool
@@ -42,30 +60,23 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&l7, "l7", false, "simulation: balance every request (ALB) instead of every connection")
 	fs.IntVar(&sim.Repetitions, "runs", 0, "simulation: independent runs for the 95% confidence interval (default 30)")
 	fs.Uint64Var(&sim.Seed, "seed", 0, "simulation: random seed; the same seed repeats the result")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: eksbalance predict FILE [-o text|json] [--contrast] [--simulate [simulation flags]]")
-		fmt.Fprintln(stderr, "FILE is a YAML or JSON topology, e.g.:")
-		fmt.Fprintln(stderr, "  loadBalancer: {kind: nlb, targetType: instance, crossZone: false}")
-		fmt.Fprintln(stderr, "  externalTrafficPolicy: Local")
-		fmt.Fprintln(stderr, "  zones:")
-		fmt.Fprintln(stderr, "    - name: us-east-1a")
-		fmt.Fprintln(stderr, "      nodes: [{name: a1, pods: 2}, {name: a2, pods: 1}]")
-		fs.PrintDefaults()
+	pos, code, done := fs.parse(args, stderr)
+	if done {
+		return code
 	}
-	pos, err := parseArgs(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
+	if why, ok := oneOf("-o", *output, "text", "json"); !ok {
+		return usageError(stderr, "predict", "%s", why)
 	}
-	if err != nil {
-		return 2
-	}
-	if len(pos) != 1 || (*output != "text" && *output != "json") {
-		fs.Usage()
-		return 2
+	switch len(pos) {
+	case 0:
+		return usageError(stderr, "predict", "a topology FILE is required (model/testdata/seed.yaml is an example)")
+	case 1:
+	default:
+		return usageError(stderr, "predict", "takes one topology FILE, got %d: %s", len(pos), strings.Join(pos, " "))
 	}
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
-		case "o", "contrast", "simulate":
+		case "o", "contrast", "simulate", "population", "clients":
 		default:
 			*simulate = true
 		}
@@ -100,6 +111,20 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
+	if *population {
+		if c := clients.population(); c != nil {
+			topo.Clients = c
+		}
+		if doc.ZoneLost, err = model.ZoneLost(topo); err != nil {
+			fmt.Fprintf(stderr, "eksbalance predict: %v\n", err)
+			return 2
+		}
+		if doc.Population, err = model.PopulationContrast(topo, model.Duration(workload.DefaultNLBMaxConnAge), model.PopulationOptions{}, nil); err != nil {
+			fmt.Fprintf(stderr, "eksbalance predict: %v\n", err)
+			return 2
+		}
+		doc.Population[0].Label = "as in the file"
+	}
 
 	if *output == "json" {
 		enc := json.NewEncoder(stdout)
@@ -113,6 +138,20 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	if err := model.WriteText(stdout, topo, pred); err != nil {
 		fmt.Fprintf(stderr, "eksbalance predict: %v\n", err)
 		return 2
+	}
+	if doc.ZoneLost != nil {
+		fmt.Fprintln(stdout)
+		if err := model.WriteZoneLost(stdout, pred, doc.ZoneLost); err != nil {
+			fmt.Fprintf(stderr, "eksbalance predict: %v\n", err)
+			return 2
+		}
+	}
+	if doc.Population != nil {
+		fmt.Fprintln(stdout, "\nlong-lived callers (DNS caching, keepalive, recycling) on the same layout:")
+		if err := model.WritePopulation(stdout, doc.Population); err != nil {
+			fmt.Fprintf(stderr, "eksbalance predict: %v\n", err)
+			return 2
+		}
 	}
 	if doc.Contrast != nil {
 		fmt.Fprintln(stdout, "\nsame layout, other load-balancer settings:")

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"unicode/utf8"
 )
 
 const seedFile = "../../model/testdata/seed.yaml"
@@ -36,6 +35,8 @@ func TestPredictJSON(t *testing.T) {
 			CrossZoneFraction *float64        `json:"crossZoneFraction"`
 			ExtraHopFraction  *float64        `json:"extraHopFraction"`
 			Simulation        json.RawMessage `json:"simulation"`
+			ZoneLost          json.RawMessage `json:"zoneLost"`
+			Population        json.RawMessage `json:"population"`
 		}
 		dec := json.NewDecoder(&out)
 		dec.DisallowUnknownFields()
@@ -68,6 +69,19 @@ func TestPredictJSON(t *testing.T) {
 		if doc.Simulation != nil {
 			t.Errorf("%v: simulation present though not asked for", args)
 		}
+		var zoneLost []struct {
+			Zone      string `json:"zone"`
+			Survivors int    `json:"survivors"`
+		}
+		var population []struct {
+			Name string `json:"name"`
+		}
+		if err := json.Unmarshal(doc.ZoneLost, &zoneLost); err != nil || len(zoneLost) != 2 || zoneLost[0].Zone != "us-east-1a" || zoneLost[0].Survivors != 3 {
+			t.Errorf("%v: zoneLost = %+v (%v), want a row per zone, 3 pods left without us-east-1a", args, zoneLost, err)
+		}
+		if err := json.Unmarshal(doc.Population, &population); err != nil || len(population) != 5 || population[1].Name != "toolkit-default" {
+			t.Errorf("%v: population = %+v (%v), want the file's row and 4 variants", args, population, err)
+		}
 	}
 }
 
@@ -77,22 +91,12 @@ func TestPredictText(t *testing.T) {
 	if code := run([]string{"predict", seedFile, "--contrast", "--simulate", "--runs", "5", "--max-requests", "10"}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d, stderr %s", code, errb.String())
 	}
-	text := out.String()
-	for _, want := range []string{
+	expectText(t, out.String(),
 		"nlb, instance targets, externalTrafficPolicy Local, cross-zone off",
 		"6 pods: max/mean 1.500, min/mean 0.750",
 		"ip targets, cross-zone on (toolkit default)",
 		"balancing L4, recycled every 10 requests; 5 runs, seed 0",
-	} {
-		if !strings.Contains(text, want) {
-			t.Errorf("output lacks %q:\n%s", want, text)
-		}
-	}
-	for _, l := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
-		if utf8.RuneCountInString(l) > 80 {
-			t.Errorf("line wider than 80 columns: %q", l)
-		}
-	}
+	)
 }
 
 func TestPredictSimulateJSONRepeats(t *testing.T) {
@@ -146,11 +150,13 @@ func TestPredictBadInput(t *testing.T) {
 		{"eTP with ip", []string{"predict", write("etp.yaml", "loadBalancer: {kind: nlb, targetType: ip}\nexternalTrafficPolicy: Local\nzones: [{name: a, nodes: [{name: n, pods: 1}]}]\n")}, []string{"externalTrafficPolicy"}},
 		{"unknown field", []string{"predict", write("field.yaml", "loadBalancer: {kind: nlb, targetType: ip}\nreplicas: 2\nzones: [{name: a, nodes: [{name: n, pods: 1}]}]\n")}, []string{"replicas", "unknown field"}},
 		{"missing file", []string{"predict", filepath.Join(dir, "nope.yaml")}, []string{"nope.yaml"}},
-		{"no file", []string{"predict"}, []string{"usage"}},
-		{"two files", []string{"predict", seedFile, seedFile}, []string{"usage"}},
-		{"bad output", []string{"predict", seedFile, "-o", "xml"}, []string{"usage"}},
+		{"no file", []string{"predict"}, []string{"a topology FILE is required"}},
+		{"two files", []string{"predict", seedFile, seedFile}, []string{"takes one topology FILE, got 2"}},
+		{"bad output", []string{"predict", seedFile, "-o", "xml"}, []string{`-o is "xml": want text or json`}},
 		{"unknown flag", []string{"predict", seedFile, "--frobnicate"}, []string{"frobnicate"}},
 		{"bad simulation", []string{"predict", seedFile, "--requests", "zipf"}, []string{"distribution", "zipf"}},
+		{"bad clients flag", []string{"predict", seedFile, "--clients", "callers=ten,pools=2"}, []string{"callers=ten", "whole number", "pools=2", "unknown key"}},
+		{"bad clients value", []string{"predict", seedFile, "--clients", "callers=0,dns=sometimes"}, []string{"clients.dns", "sometimes"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"time"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi-eks/sdk/v3/go/eks"
@@ -26,8 +28,10 @@ type Args struct {
 	// Name is the EKS cluster name. Default: the component name. It is set
 	// explicitly (not auto-named) because subnets and node groups are tagged with it.
 	Name string
-	// Version is the Kubernetes minor version. Default "1.33": supported by EKS
-	// standard support and has the native preStop sleep action the workload uses.
+	// Version is the Kubernetes minor version. Default DefaultVersion (1.36):
+	// the newest version on EKS, in standard support until 2027-08-02, so the
+	// longest runway before extended-support fees (dates and their sources in
+	// versions.go). A version past standard support is accepted with a warning.
 	Version string
 	// VpcID, PrivateSubnetIDs and PublicSubnetIDs come from the network component.
 	// Nodes go in private subnets; public subnets are for internet-facing load
@@ -46,7 +50,10 @@ type Args struct {
 	AllowWorldEndpoint bool
 	// AdminPrincipalARNs get cluster-admin through access entries
 	// (AmazonEKSClusterAdminPolicy, cluster scope). Default none: the creator
-	// keeps admin through EKS's bootstrap entry.
+	// keeps admin through EKS's bootstrap entry. Never list the principal that
+	// deploys the stack (EKS already made its entry: a second one fails with
+	// 409), nor a principal twice; NewCluster checks both before creating
+	// anything (see principal.go).
 	AdminPrincipalARNs []string
 	// KMSKeyARN encrypts Kubernetes secrets. Default: a new customer-managed key
 	// with yearly rotation, created by this component.
@@ -56,6 +63,20 @@ type Args struct {
 	LogTypes []string
 	// Tags are added to every AWS resource.
 	Tags map[string]string
+	// AutoMode runs the cluster in EKS Auto Mode: AWS manages the nodes (node
+	// pools, no managed node groups), pod networking and load balancing (no
+	// self-managed AWS Load Balancer Controller). Default false. With it, pair
+	// the workloads with workload.ControllerEKSAutoMode and create no node
+	// groups or controller release. Needs Kubernetes 1.29 or later.
+	AutoMode bool
+	// AutoModeNodePools are the built-in node pools Auto Mode runs
+	// (general-purpose, system). Default both, as EKS itself does.
+	AutoModeNodePools []string
+	// ZonalShift registers the cluster with ARC zonal shift (EKS
+	// zonalShiftConfig), so a zone shift also moves east-west traffic and new
+	// nodes away from the impaired zone. Default true: it does nothing until a
+	// shift starts. Set through ZonalShiftTransform (pulumi-eks has no input).
+	ZonalShift *bool
 }
 
 // Cluster is the component.
@@ -80,11 +101,14 @@ type Cluster struct {
 	// Provider talks to this cluster; pass it to in-cluster components with
 	// pulumi.Providers(c.Provider).
 	Provider *kubernetes.Provider
+	// AutoMode is Args.AutoMode: the cluster provisions its own nodes and load
+	// balancers (workload.ControllerEKSAutoMode).
+	AutoMode bool
 }
 
 // Defaults.
 const (
-	DefaultVersion = "1.33"
+	DefaultVersion = "1.36"
 )
 
 var (
@@ -107,6 +131,7 @@ func (a *Args) SetDefaults(name string) {
 	if a.LogTypes == nil {
 		a.LogTypes = DefaultLogTypes
 	}
+	a.setAutoModeDefaults()
 }
 
 // Validate reports every problem with the arguments at once.
@@ -116,8 +141,9 @@ func (a *Args) Validate() error {
 		v.Add("name", a.Name, "must be 1-100 letters, digits, '-' or '_', starting with a letter or digit")
 	}
 	if !versionRE.MatchString(a.Version) {
-		v.Add("version", a.Version, "must be a Kubernetes minor version EKS supports, 1.28 to 1.39 (e.g. 1.33)")
+		v.Add("version", a.Version, "must be a Kubernetes minor version EKS supports, 1.28 to 1.39 (e.g. %s)", DefaultVersion)
 	}
+	a.validateAutoMode(v)
 	if a.VpcID == nil {
 		v.Add("vpcId", "<nil>", "is required")
 	}
@@ -145,11 +171,7 @@ func (a *Args) Validate() error {
 			v.Add(field, c, "has host bits set; did you mean %s?", p.Masked())
 		}
 	}
-	for i, arn := range a.AdminPrincipalARNs {
-		if !arnRE.MatchString(arn) {
-			v.Add(fmt.Sprintf("adminPrincipalArns[%d]", i), arn, "must be an IAM role or user ARN")
-		}
-	}
+	a.validateAdmins(v)
 	for i, l := range a.LogTypes {
 		if !logTypes[l] {
 			v.Add(fmt.Sprintf("logTypes[%d]", i), l, "must be one of api, audit, authenticator, controllerManager, scheduler")
@@ -168,11 +190,18 @@ func NewCluster(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Res
 	if err := a.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Cluster{Name: a.Name}
+	c := &Cluster{Name: a.Name, AutoMode: a.AutoMode}
 	if err := ctx.RegisterComponentResource("eksbalance:cluster:Cluster", name, c, opts...); err != nil {
 		return nil, err
 	}
+	if w := VersionWarning(a.Version, time.Now()); w != "" {
+		// A warning, not an error: the cluster works, it only costs more.
+		_ = ctx.Log.Warn("cluster "+a.Name+": "+w, &pulumi.LogArgs{Resource: c})
+	}
 	parent := pulumi.Parent(c)
+	if err := checkDeployer(ctx, &a, parent); err != nil {
+		return nil, err
+	}
 	tags := pulumi.StringMap{}
 	for k, v := range a.Tags {
 		tags[k] = pulumi.String(v)
@@ -193,19 +222,31 @@ func NewCluster(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Res
 	}
 
 	entries := map[string]eks.AccessEntryArgs{}
-	for i, arn := range a.AdminPrincipalARNs {
-		entries[fmt.Sprintf("admin-%d", i)] = eks.AccessEntryArgs{
-			PrincipalArn: pulumi.String(arn),
-			AccessPolicies: map[string]eks.AccessPolicyAssociationInput{
-				"cluster-admin": eks.AccessPolicyAssociationArgs{
-					PolicyArn:   pulumi.String("arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"),
-					AccessScope: awseks.AccessPolicyAssociationAccessScopeArgs{Type: pulumi.String("cluster")},
+	if len(a.AdminPrincipalARNs) > 0 {
+		// The access policy's ARN is in the cluster's partition (aws-cn,
+		// aws-us-gov), like every AWS-managed ARN.
+		partition := aws.GetPartitionOutput(ctx, aws.GetPartitionOutputArgs{}, parent).Partition()
+		adminPolicy := pulumi.Sprintf("arn:%s:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", partition)
+		for i, arn := range a.AdminPrincipalARNs {
+			entries[fmt.Sprintf("admin-%d", i)] = eks.AccessEntryArgs{
+				PrincipalArn: pulumi.String(arn),
+				AccessPolicies: map[string]eks.AccessPolicyAssociationInput{
+					"cluster-admin": eks.AccessPolicyAssociationArgs{
+						PolicyArn:   adminPolicy,
+						AccessScope: awseks.AccessPolicyAssociationAccessScopeArgs{Type: pulumi.String("cluster")},
+					},
 				},
-			},
+			}
 		}
 	}
 	authMode := eks.AuthenticationModeApi
-	publicCIDRs := pulumi.ToStringArray(a.PublicAccessCIDRs)
+	// Only a public endpoint takes CIDRs: pulumi-eks refuses publicAccessCidrs
+	// next to endpointPublicAccess false, even an empty list, and
+	// pulumi.ToStringArray(nil) is an empty list, not an absent one.
+	var publicCIDRs pulumi.StringArrayInput
+	if a.PublicEndpoint {
+		publicCIDRs = pulumi.ToStringArray(a.PublicAccessCIDRs)
+	}
 	cl, err := eks.NewCluster(ctx, name, &eks.ClusterArgs{
 		Name:                         pulumi.String(a.Name),
 		Version:                      pulumi.String(a.Version),
@@ -223,7 +264,8 @@ func NewCluster(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Res
 		PublicAccessCidrs:            publicCIDRs,
 		EnabledClusterLogTypes:       pulumi.ToStringArray(a.LogTypes),
 		Tags:                         tags,
-	}, parent)
+		AutoMode:                     a.autoModeArgs(),
+	}, parent, pulumi.Transforms([]pulumi.ResourceTransform{ZonalShiftTransform(*a.ZonalShift)}))
 	if err != nil {
 		return nil, err
 	}

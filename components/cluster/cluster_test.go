@@ -2,8 +2,10 @@ package cluster
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi-eks/sdk/v3/go/eks"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/eksbalance/eksbalance/internal/pulumitest"
@@ -178,5 +180,133 @@ func TestInvalidArgsRegisterNothing(t *testing.T) {
 		if r.Type != "pulumi:pulumi:Stack" {
 			t.Errorf("registered %s %s before failing", r.Type, r.Name)
 		}
+	}
+}
+
+// A private endpoint sends no publicAccessCidrs at all: pulumi-eks refuses the
+// input next to endpointPublicAccess false, even as an empty list, which is
+// what pulumi.ToStringArray(nil) sends.
+func TestPrivateEndpointSendsNoPublicAccessCIDRs(t *testing.T) {
+	t.Parallel()
+	c, _, err := run(t, validArgs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.One(t, eksType, "demo")
+	if v, ok := r.Inputs["publicAccessCidrs"]; ok {
+		t.Errorf("private endpoint registered publicAccessCidrs = %v", v)
+	}
+	// The failing side: the inputs this component sent before, to the same
+	// mocked cloud, fail the way `pulumi preview` did.
+	_, err = pulumitest.Run(t, func(ctx *pulumi.Context) error {
+		_, err := eks.NewCluster(ctx, "old", &eks.ClusterArgs{
+			EndpointPrivateAccess: pulumi.Bool(true),
+			EndpointPublicAccess:  pulumi.Bool(false),
+			PublicAccessCidrs:     pulumi.ToStringArray(nil),
+		})
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "`publicAccessCidrs` can only be set when `endpointPublicAccess` is true") {
+		t.Fatalf("want pulumi-eks' publicAccessCidrs error, got %v", err)
+	}
+}
+
+// The admin access policy's ARN is in the cluster's partition.
+func TestAdminPolicyFollowsPartition(t *testing.T) {
+	t.Parallel()
+	for region, partition := range map[string]string{"us-east-1": "aws", "cn-north-1": "aws-cn", "us-gov-west-1": "aws-us-gov"} {
+		a := validArgs()
+		a.AdminPrincipalARNs = []string{"arn:" + partition + ":iam::123456789012:role/platform-admin"}
+		c, err := pulumitest.Run(t, func(ctx *pulumi.Context) error {
+			_, err := NewCluster(ctx, "demo", &a)
+			return err
+		}, pulumitest.WithConfig(map[string]string{"aws:region": region}))
+		if err != nil {
+			t.Fatalf("%s: %v", region, err)
+		}
+		want := "arn:" + partition + ":eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+		if got := c.One(t, eksType, "demo").String("accessEntries.admin-0.accessPolicies.cluster-admin.policyArn"); got != want {
+			t.Errorf("%s: admin policy %q, want %q", region, got, want)
+		}
+	}
+}
+
+// EKS gives the principal that creates the cluster its own admin entry
+// (pulumi-eks sets bootstrapClusterCreatorAdminPermissions): a second entry
+// for it fails with 409, so the component refuses it before creating anything.
+func TestAdminEntryForDeployerRejected(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, caller string
+		admins       []string
+		refused      string // field, "" when accepted
+	}{
+		{"assumed role, role with a path", "arn:aws:sts::123456789012:assumed-role/deployer/ci-42",
+			[]string{"arn:aws:iam::123456789012:role/viewer", "arn:aws:iam::123456789012:role/teams/platform/deployer"}, "adminPrincipalArns[1]"},
+		{"IAM user", "arn:aws:iam::123456789012:user/alice", []string{"arn:aws:iam::123456789012:user/alice"}, "adminPrincipalArns[0]"},
+		{"other role of the same name in another account", "arn:aws:sts::210987654321:assumed-role/deployer/ci-42",
+			[]string{"arn:aws:iam::123456789012:role/deployer"}, ""},
+		{"another principal", "arn:aws:sts::123456789012:assumed-role/release/ci-42", []string{"arn:aws:iam::123456789012:role/deployer"}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a := validArgs()
+			a.AdminPrincipalARNs = tc.admins
+			c, err := pulumitest.Run(t, func(ctx *pulumi.Context) error {
+				_, err := NewCluster(ctx, "demo", &a)
+				return err
+			}, pulumitest.WithCaller(tc.caller))
+			if tc.refused == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			var verr *validation.Errors
+			if !errors.As(err, &verr) || !verr.Has(tc.refused) || len(verr.Problems) != 1 {
+				t.Fatalf("want one problem on %s, got %v", tc.refused, err)
+			}
+			if !strings.Contains(err.Error(), "409") || !strings.Contains(err.Error(), tc.caller) {
+				t.Errorf("message does not say why: %v", err)
+			}
+			if n := len(c.ByType(eksType)) + len(c.ByType("aws:kms/key:Key")); n != 0 {
+				t.Errorf("created %d resources before refusing", n)
+			}
+		})
+	}
+}
+
+// What is checkable offline, without asking who deploys.
+func TestAdminPrincipalsOffline(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name   string
+		admins []string
+		field  string
+		rule   string
+	}{
+		{"the same role twice, once with its path", []string{"arn:aws:iam::123456789012:role/ops/admin", "arn:aws:iam::123456789012:role/admin"},
+			"adminPrincipalArns[1]", "same role admin in account 123456789012 as adminPrincipalArns[0]"},
+		{"a session instead of its role", []string{"arn:aws:sts::123456789012:assumed-role/admin/alice"},
+			"adminPrincipalArns[0]", "arn:aws:iam::123456789012:role/admin"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a := validArgs()
+			a.AdminPrincipalARNs = tc.admins
+			a.SetDefaults("demo")
+			var verr *validation.Errors
+			if err := a.Validate(); !errors.As(err, &verr) || !verr.Has(tc.field) || !strings.Contains(err.Error(), tc.rule) {
+				t.Fatalf("want %q on %s, got %v", tc.rule, tc.field, err)
+			}
+		})
+	}
+	a := validArgs()
+	a.AdminPrincipalARNs = []string{"arn:aws:iam::123456789012:role/admin", "arn:aws:iam::123456789012:user/admin"}
+	a.SetDefaults("demo")
+	if err := a.Validate(); err != nil {
+		t.Errorf("a role and a user of the same name are two principals: %v", err)
 	}
 }

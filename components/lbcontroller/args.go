@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/eksbalance/eksbalance/components/loadbalancer"
 )
 
 // What the chart and the IRSA trust are pinned to. The namespace and service
@@ -31,15 +33,37 @@ const (
 	ClusterTagKey = "elbv2.k8s.aws/cluster"
 )
 
-// Pinned versions. Chart 1.13.3 ships controller v2.13.3 (eks-charts follows the
-// controller's minor and patch: chart 1.N.P <-> v2.N.P).
+// Pinned versions. Chart 3.5.0 ships controller v3.5.0 (from the v3 line on,
+// eks-charts gives the chart the controller's version; the v2 line was chart
+// 1.N.P for v2.N.P). v3 made the Gateway API the controller's GA interface for
+// both load balancers; v3.5.0 is built for Gateway API v1.6.
 const (
-	DefaultChartVersion    = "1.13.3"
+	DefaultChartVersion    = "3.5.0"
 	DefaultImageRepository = "public.ecr.aws/eks/aws-load-balancer-controller"
-	DefaultImageTag        = "v2.13.3"
+	DefaultImageTag        = "v3.5.0"
 	DefaultReplicas        = 2
 	DefaultTimeout         = 10 * time.Minute
 )
+
+// Gateway API pins: the standard-channel CRDs the component installs (the
+// sigs.k8s.io/gateway-api release) and, with the controller's own
+// gateway.k8s.aws CRDs, where both are fetched from at deploy time.
+const (
+	// DefaultGatewayAPIVersion is the Gateway API release whose standard-channel
+	// CRDs are installed: 1.6 serves TCPRoute at v1, which the controller's NLB
+	// Gateway needs.
+	DefaultGatewayAPIVersion = "v1.6.3"
+	// GatewayAPICRDsURL is the release's standard install (%s: the version).
+	GatewayAPICRDsURL = "https://github.com/kubernetes-sigs/gateway-api/releases/download/%s/standard-install.yaml"
+	// LBCGatewayCRDsURL is the controller's Gateway CRDs at a release tag
+	// (%s: the image tag): LoadBalancerConfiguration, TargetGroupConfiguration,
+	// ListenerRuleConfiguration. The Helm chart does not install them.
+	LBCGatewayCRDsURL = "https://raw.githubusercontent.com/kubernetes-sigs/aws-load-balancer-controller/%s/config/crd/gateway/gateway-crds.yaml"
+)
+
+// MinGatewayImageVersion is the oldest controller the Gateway fronts are
+// verified against: v3.5.0, built for Gateway API v1.6 (TCPRoute v1).
+const MinGatewayImageVersion = "v3.5.0"
 
 // MinImageVersion is the oldest controller the toolkit accepts: v2.9 added the
 // NLB listener attributes (tcp.idle_timeout.seconds) the load-balancer settings
@@ -131,18 +155,49 @@ type Args struct {
 	// Default 10 minutes: image pull plus webhook certificate plus two pods
 	// passing readiness, with room for a node scale-up.
 	Timeout time.Duration
+	// GatewayAPI configures the controller's Gateway API support (the Gateway
+	// fronts of the workload component). Defaults as documented on GatewayAPI.
+	GatewayAPI GatewayAPI
 	// ExtraValues are further chart values, deep-merged over the component's own
 	// (maps key by key, lists and scalars replaced, nil values dropped), as Helm
 	// merges value files. Default none. Keys the component owns through a field
 	// or the IRSA trust are rejected, so there is one place to set each:
 	// clusterName, region, vpcId, replicaCount, image.repository, image.tag,
 	// defaultTargetType, enableServiceMutatorWebhook, serviceAccount.create,
-	// serviceAccount.name and the eks.amazonaws.com/role-arn annotation.
+	// serviceAccount.name, the eks.amazonaws.com/role-arn annotation and the
+	// ALBGatewayAPI and NLBGatewayAPI feature gates (GatewayAPI.Disabled). The
+	// other feature gates and flags the component sets on purpose (FeatureGates,
+	// Flags) may be overridden here.
 	ExtraValues map[string]any
 	// Tags for the IAM role and policy. Default none. They are not passed to the
 	// controller's defaultTags; set that through ExtraValues if load balancers
 	// should carry them.
 	Tags map[string]string
+}
+
+// GatewayAPI is the controller's Gateway API support: the controller builds an
+// ALB for a Gateway of class ALBClassName (HTTPRoute) and an NLB for one of
+// class NLBClassName (TCPRoute).
+type GatewayAPI struct {
+	// Disabled turns the controller's ALB and NLB Gateway controllers off
+	// (feature gates ALBGatewayAPI and NLBGatewayAPI false) and creates no CRDs
+	// and no GatewayClasses. Default false: Gateway fronts work out of the box.
+	Disabled bool
+	// ExistingCRDs says the cluster already has the Gateway API standard CRDs
+	// (v1.6 or later) and the controller's gateway.k8s.aws CRDs, managed by
+	// someone else; the component then installs neither. Default false: it
+	// installs both, pinned (Version; the image tag for the controller's), and
+	// starts the controller only after them, because the controller turns its
+	// Gateway controllers on only when it finds the CRDs at start-up.
+	ExistingCRDs bool
+	// Version of the Gateway API standard CRDs installed. Default
+	// DefaultGatewayAPIVersion.
+	Version string
+	// ALBClassName and NLBClassName name the GatewayClasses created for the
+	// controller's ALB and NLB Gateways. Defaults loadbalancer.ALBGatewayClassName
+	// ("aws-alb") and loadbalancer.NLBGatewayClassName ("aws-nlb"), the names the
+	// workload component's Gateway fronts use.
+	ALBClassName, NLBClassName string
 }
 
 // setDefaults fills only empty fields.
@@ -167,5 +222,15 @@ func (a *Args) setDefaults() {
 	}
 	if a.Timeout == 0 {
 		a.Timeout = DefaultTimeout
+	}
+	g := &a.GatewayAPI
+	if g.Version == "" {
+		g.Version = DefaultGatewayAPIVersion
+	}
+	if g.ALBClassName == "" {
+		g.ALBClassName = loadbalancer.ALBGatewayClassName
+	}
+	if g.NLBClassName == "" {
+		g.NLBClassName = loadbalancer.NLBGatewayClassName
 	}
 }

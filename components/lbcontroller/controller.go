@@ -24,6 +24,14 @@ type Controller struct {
 	ReleaseName pulumi.StringOutput `pulumi:"releaseName"`
 	// ReleaseStatus is Helm's status of the release, "deployed" once ready.
 	ReleaseStatus pulumi.StringOutput `pulumi:"releaseStatus"`
+	// ALBGatewayClass and NLBGatewayClass name the GatewayClasses created for
+	// the controller's Gateways; empty when GatewayAPI.Disabled.
+	ALBGatewayClass pulumi.StringOutput `pulumi:"albGatewayClass"`
+	NLBGatewayClass pulumi.StringOutput `pulumi:"nlbGatewayClass"`
+
+	// GatewayClasses are the GatewayClass resources (nil when GatewayAPI is
+	// disabled), for Gateways that must wait for them.
+	GatewayClasses []pulumi.Resource
 }
 
 // NewController validates args, then creates the IRSA role, the IAM policy and
@@ -89,6 +97,16 @@ func NewController(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.
 		return nil, err
 	}
 
+	// The Gateway API and the controller's gateway.k8s.aws CRDs come first:
+	// the controller enables its Gateway controllers only when it finds them
+	// at start-up.
+	releaseDeps := []pulumi.Resource{attachment}
+	crds, err := gatewayCRDs(ctx, name, &a, parent)
+	if err != nil {
+		return nil, err
+	}
+	releaseDeps = append(releaseDeps, crds...)
+
 	// Atomic: a failed install is purged and a failed upgrade rolled back, so the
 	// cluster keeps the last controller that worked. Waiting (no skipAwait) makes
 	// the release ready only when the Deployment is, so resources that depend on
@@ -107,7 +125,11 @@ func NewController(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.
 		Timeout:       pulumi.Int(int(a.Timeout.Seconds())),
 		// Each revision is a Secret in kube-system; ten is enough to roll back.
 		MaxHistory: pulumi.Int(10),
-	}, parent, pulumi.DependsOn([]pulumi.Resource{attachment}))
+	}, parent, pulumi.DependsOn(releaseDeps))
+	if err != nil {
+		return nil, err
+	}
+	classes, err := gatewayClasses(ctx, name, &a, parent, crds)
 	if err != nil {
 		return nil, err
 	}
@@ -116,11 +138,20 @@ func NewController(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.
 	comp.PolicyARN = policy.Arn
 	comp.ReleaseName = release.Name.Elem()
 	comp.ReleaseStatus = release.Status.Status()
+	comp.ALBGatewayClass = pulumi.String("").ToStringOutput()
+	comp.NLBGatewayClass = pulumi.String("").ToStringOutput()
+	if !a.GatewayAPI.Disabled {
+		comp.ALBGatewayClass = pulumi.String(a.GatewayAPI.ALBClassName).ToStringOutput()
+		comp.NLBGatewayClass = pulumi.String(a.GatewayAPI.NLBClassName).ToStringOutput()
+	}
+	comp.GatewayClasses = classes
 	if err := ctx.RegisterResourceOutputs(comp, pulumi.Map{
-		"roleArn":       comp.RoleARN,
-		"policyArn":     comp.PolicyARN,
-		"releaseName":   comp.ReleaseName,
-		"releaseStatus": comp.ReleaseStatus,
+		"roleArn":         comp.RoleARN,
+		"policyArn":       comp.PolicyARN,
+		"releaseName":     comp.ReleaseName,
+		"releaseStatus":   comp.ReleaseStatus,
+		"albGatewayClass": comp.ALBGatewayClass,
+		"nlbGatewayClass": comp.NLBGatewayClass,
 	}); err != nil {
 		return nil, err
 	}

@@ -150,9 +150,9 @@ func TestChartPinned(t *testing.T) {
 	}{
 		{"defaults", func(*Args) {}, DefaultChartVersion, DefaultImageRepository, DefaultImageTag},
 		{"overridden", func(a *Args) {
-			a.ChartVersion = "1.14.0"
-			a.Image = Image{Repository: "602401143452.dkr.ecr.eu-west-1.amazonaws.com/amazon/aws-load-balancer-controller", Tag: "v2.14.0"}
-		}, "1.14.0", "602401143452.dkr.ecr.eu-west-1.amazonaws.com/amazon/aws-load-balancer-controller", "v2.14.0"},
+			a.ChartVersion = "3.6.0"
+			a.Image = Image{Repository: "602401143452.dkr.ecr.eu-west-1.amazonaws.com/amazon/aws-load-balancer-controller", Tag: "v3.6.0"}
+		}, "3.6.0", "602401143452.dkr.ecr.eu-west-1.amazonaws.com/amazon/aws-load-balancer-controller", "v3.6.0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -296,8 +296,9 @@ func TestChildrenParentedAndProviderInherited(t *testing.T) {
 			t.Errorf("%s %s: parent %q, want the component %q", r.Type, r.Name, r.Parent, comp.URN)
 		}
 	}
-	if children != 4 {
-		t.Errorf("%d children, want 4 (role, policy, attachment, release)", children)
+	// role, policy, attachment, release, two CRD files, two GatewayClasses
+	if children != 8 {
+		t.Errorf("%d children, want 8 (role, policy, attachment, release, 2 CRD files, 2 GatewayClasses)", children)
 	}
 	prov := c.One(t, providerToken, "k8s")
 	if r := release(t, c); !strings.HasPrefix(r.Provider, prov.URN) {

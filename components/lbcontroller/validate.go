@@ -19,6 +19,8 @@ var (
 	oidcARNRE      = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/(.+)$`)
 	chartVersionRE = regexp.MustCompile(`^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
 	imageTagRE     = regexp.MustCompile(`^v?(\d+)\.(\d+)\.(\d+)(-[0-9A-Za-z.-]+)?$`)
+	// dns1123Subdomain is a cluster-scoped object name such as a GatewayClass's.
+	dns1123Subdomain = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
 )
 
 // ownedValues are chart values the component sets from a field or that the IRSA
@@ -35,6 +37,8 @@ var ownedValues = []string{
 	"serviceAccount.create",
 	"serviceAccount.name",
 	"serviceAccount.annotations.eks.amazonaws.com/role-arn",
+	"controllerConfig.featureGates.ALBGatewayAPI",
+	"controllerConfig.featureGates.NLBGatewayAPI",
 }
 
 // Validate reports every problem with the arguments at once, each naming its
@@ -112,6 +116,25 @@ func (a *Args) validate() error {
 		v.Add("image.tag", a.Image.Tag, "must be %s or later: older controllers cannot set NLB listener attributes (tcp.idle_timeout.seconds)", MinImageVersion)
 	}
 
+	g := a.GatewayAPI
+	if !g.Disabled {
+		if imageTagRE.MatchString(a.Image.Tag) && semverLess(a.Image.Tag, MinGatewayImageVersion) {
+			v.Add("image.tag", a.Image.Tag, "must be %s or later while gatewayApi is enabled: older controllers are not built for Gateway API v1.6 (TCPRoute v1); set gatewayApi.disabled to run an older controller", MinGatewayImageVersion)
+		}
+		if !g.ExistingCRDs && !imageTagRE.MatchString(g.Version) {
+			v.Add("gatewayApi.version", g.Version, "must be a v-prefixed Gateway API release, e.g. %s", DefaultGatewayAPIVersion)
+		} else if !g.ExistingCRDs && semverLess(g.Version, "v1.6.0") {
+			v.Add("gatewayApi.version", g.Version, "must be v1.6.0 or later: earlier releases serve TCPRoute only in the experimental channel")
+		}
+		for field, name := range map[string]string{"gatewayApi.albClassName": g.ALBClassName, "gatewayApi.nlbClassName": g.NLBClassName} {
+			if !dns1123Subdomain.MatchString(name) || len(name) > 253 {
+				v.Add(field, name, "must be a DNS subdomain name (lower case letters, digits, '-' and '.')")
+			}
+		}
+		if g.ALBClassName == g.NLBClassName {
+			v.Add("gatewayApi.nlbClassName", g.NLBClassName, "must differ from albClassName: one GatewayClass names one controller")
+		}
+	}
 	if a.Replicas < 1 {
 		v.Add("replicas", a.Replicas, "must be at least 1 (0 means the default, %d)", DefaultReplicas)
 	}

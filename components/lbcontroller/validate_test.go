@@ -48,7 +48,15 @@ func TestValidateAcceptsValidArgs(t *testing.T) {
 		{"instance targets", func(a *Args) { a.DefaultTargetType = TargetTypeInstance }},
 		{"preferred spread", func(a *Args) { a.ZoneSpread = ZoneSpreadPreferred }},
 		{"gov region", func(a *Args) { a.Region = "us-gov-west-1" }},
-		{"minimum image", func(a *Args) { a.Image.Tag = "v2.9.0"; a.ChartVersion = "1.9.0" }},
+		{"minimum image without gateways", func(a *Args) {
+			a.Image.Tag, a.ChartVersion, a.GatewayAPI.Disabled = "v2.9.0", "1.9.0", true
+		}},
+		{"minimum gateway image", func(a *Args) { a.Image.Tag = MinGatewayImageVersion }},
+		{"gateway CRDs managed elsewhere", func(a *Args) { a.GatewayAPI.ExistingCRDs = true; a.GatewayAPI.Version = "ignored" }},
+		{"own class names", func(a *Args) { a.GatewayAPI.ALBClassName, a.GatewayAPI.NLBClassName = "edge.alb", "edge.nlb" }},
+		{"gate override in extra values", func(a *Args) {
+			a.ExtraValues = map[string]any{"controllerConfig": map[string]any{"featureGates": map[string]any{"EndpointsFailOpen": false}}}
+		}},
 		{"mirror repository with port", func(a *Args) { a.Image.Repository = "registry.internal:5000/eks/aws-load-balancer-controller" }},
 		{"outputs are not format-checked", func(a *Args) {
 			a.ClusterName = pulumi.String("not a name!").ToStringOutput()
@@ -109,7 +117,15 @@ func TestValidateRejectsOneBrokenField(t *testing.T) {
 			a.Image.Repository = "public.ecr.aws/eks/aws-load-balancer-controller@sha256:abc"
 		}, "image.repository", "without tag"},
 		{"latest tag", func(a *Args) { a.Image.Tag = "latest" }, "image.tag", "semantic version"},
-		{"too old for listener attributes", func(a *Args) { a.Image.Tag = "v2.8.3" }, "image.tag", "v2.9.0 or later"},
+		{"too old for listener attributes", func(a *Args) { a.Image.Tag, a.GatewayAPI.Disabled = "v2.8.3", true }, "image.tag", "v2.9.0 or later"},
+		{"too old for gateways", func(a *Args) { a.Image.Tag = "v2.14.0" }, "image.tag", "v3.5.0 or later while gatewayApi is enabled"},
+		{"gateway api too old", func(a *Args) { a.GatewayAPI.Version = "v1.5.1" }, "gatewayApi.version", "v1.6.0 or later"},
+		{"gateway api not a version", func(a *Args) { a.GatewayAPI.Version = "latest" }, "gatewayApi.version", "Gateway API release"},
+		{"class name upper case", func(a *Args) { a.GatewayAPI.ALBClassName = "AWS-ALB" }, "gatewayApi.albClassName", "DNS subdomain"},
+		{"one class for both", func(a *Args) { a.GatewayAPI.NLBClassName = "aws-alb" }, "gatewayApi.nlbClassName", "must differ"},
+		{"extra values turn gateways off", func(a *Args) {
+			a.ExtraValues = map[string]any{"controllerConfig": map[string]any{"featureGates": map[string]any{"NLBGatewayAPI": false}}}
+		}, "extraValues.controllerConfig.featureGates.NLBGatewayAPI", "set by the component"},
 		{"negative replicas", func(a *Args) { a.Replicas = -1 }, "replicas", "at least 1"},
 		{"unknown target type", func(a *Args) { a.DefaultTargetType = "pod" }, "defaultTargetType", `"ip" or "instance"`},
 		{"unknown zone spread", func(a *Args) { a.ZoneSpread = "Always" }, "zoneSpread", "DoNotSchedule"},

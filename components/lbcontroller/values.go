@@ -51,6 +51,9 @@ func chartValues(a *Args, roleARN pulumi.StringInput) pulumi.Map {
 			"matchLabelKeys":    []any{"pod-template-hash"},
 		}},
 		"enableServiceMutatorWebhook": a.ServiceMutatorWebhook,
+		// Feature gates and flags that matter for balance and rollouts: see
+		// features.go for each one and why.
+		"controllerConfig": map[string]any{"featureGates": featureGates(a)},
 		// Restricted pod security: the chart's defaults already go most of the
 		// way; stating them here keeps them if a chart upgrade relaxes a default.
 		"podSecurityContext": map[string]any{
@@ -65,6 +68,9 @@ func chartValues(a *Args, roleARN pulumi.StringInput) pulumi.Map {
 			"capabilities":             map[string]any{"drop": []any{"ALL"}},
 			"seccompProfile":           map[string]any{"type": "RuntimeDefault"},
 		},
+	}
+	for k, v := range flags() {
+		own[k] = v
 	}
 	return toInput(deepMerge(own, a.ExtraValues)).(pulumi.Map)
 }

@@ -37,6 +37,7 @@ func (s NLB) ServiceAnnotations() map[string]string {
 		svcPrefix + "aws-load-balancer-scheme":          string(s.Scheme),
 		svcPrefix + "aws-load-balancer-attributes": joinAttributes(map[string]string{
 			"load_balancing.cross_zone.enabled": strconv.FormatBool(*s.CrossZone),
+			AttrZonalShift:                      strconv.FormatBool(*s.ZonalShift),
 		}),
 	}
 	var tlsPorts []int
@@ -60,13 +61,15 @@ func (s NLB) ServiceAnnotations() map[string]string {
 		a[svcPrefix+"aws-load-balancer-ssl-negotiation-policy"] = s.TLS.SSLPolicy
 	}
 	tg := s.TargetGroup
-	a[svcPrefix+"aws-load-balancer-target-group-attributes"] = joinAttributes(map[string]string{
+	tgAttrs := map[string]string{
 		"deregistration_delay.timeout_seconds":                seconds(*tg.DeregistrationDelay),
 		"deregistration_delay.connection_termination.enabled": strconv.FormatBool(*tg.ConnectionTermination),
 		"load_balancing.cross_zone.enabled":                   strconv.FormatBool(*s.CrossZone),
 		"preserve_client_ip.enabled":                          strconv.FormatBool(*tg.PreserveClientIP),
 		"proxy_protocol_v2.enabled":                           strconv.FormatBool(tg.ProxyProtocolV2),
-	})
+	}
+	tg.unhealthyAttributes(tgAttrs)
+	a[svcPrefix+"aws-load-balancer-target-group-attributes"] = joinAttributes(tgAttrs)
 	hc := s.HealthCheck
 	a[svcPrefix+"aws-load-balancer-healthcheck-protocol"] = string(hc.Protocol)
 	a[svcPrefix+"aws-load-balancer-healthcheck-port"] = hc.Port
@@ -107,6 +110,7 @@ func (s ALB) IngressAnnotations() map[string]string {
 		ingressPrefix + "load-balancer-attributes": joinAttributes(map[string]string{
 			"idle_timeout.timeout_seconds": seconds(s.IdleTimeout),
 			"client_keep_alive.seconds":    seconds(s.ClientKeepAlive),
+			AttrZonalShift:                 strconv.FormatBool(*s.ZonalShift),
 		}),
 		ingressPrefix + "target-group-attributes": joinAttributes(map[string]string{
 			"deregistration_delay.timeout_seconds": seconds(*tg.DeregistrationDelay),

@@ -18,9 +18,9 @@ var nlbDefaultAnnotations = map[string]string{
 	svc + "aws-load-balancer-type":                            "external",
 	svc + "aws-load-balancer-nlb-target-type":                 "ip",
 	svc + "aws-load-balancer-scheme":                          "internal",
-	svc + "aws-load-balancer-attributes":                      "load_balancing.cross_zone.enabled=true",
+	svc + "aws-load-balancer-attributes":                      "load_balancing.cross_zone.enabled=true,zonal_shift.config.enabled=true",
 	svc + "aws-load-balancer-listener-attributes.TCP-80":      "tcp.idle_timeout.seconds=350",
-	svc + "aws-load-balancer-target-group-attributes":         "deregistration_delay.connection_termination.enabled=true,deregistration_delay.timeout_seconds=30,load_balancing.cross_zone.enabled=true,preserve_client_ip.enabled=true,proxy_protocol_v2.enabled=false",
+	svc + "aws-load-balancer-target-group-attributes":         "deregistration_delay.connection_termination.enabled=true,deregistration_delay.timeout_seconds=30,load_balancing.cross_zone.enabled=true,preserve_client_ip.enabled=true,proxy_protocol_v2.enabled=false,target_health_state.unhealthy.connection_termination.enabled=false,target_health_state.unhealthy.draining_interval_seconds=30",
 	svc + "aws-load-balancer-healthcheck-protocol":            "TCP",
 	svc + "aws-load-balancer-healthcheck-port":                "traffic-port",
 	svc + "aws-load-balancer-healthcheck-interval":            "10",
@@ -33,7 +33,7 @@ var albDefaultAnnotations = map[string]string{
 	ing + "scheme":                       "internal",
 	ing + "target-type":                  "ip",
 	ing + "listen-ports":                 `[{"HTTP":80}]`,
-	ing + "load-balancer-attributes":     "client_keep_alive.seconds=3600,idle_timeout.timeout_seconds=60",
+	ing + "load-balancer-attributes":     "client_keep_alive.seconds=3600,idle_timeout.timeout_seconds=60,zonal_shift.config.enabled=true",
 	ing + "target-group-attributes":      "deregistration_delay.timeout_seconds=30,load_balancing.algorithm.type=least_outstanding_requests,load_balancing.cross_zone.enabled=true,slow_start.duration_seconds=30",
 	ing + "healthcheck-protocol":         "HTTP",
 	ing + "healthcheck-port":             "traffic-port",
@@ -96,8 +96,8 @@ func TestNLBServiceAnnotations(t *testing.T) {
 				s.CrossZone = ptr(false)
 			},
 			set: map[string]string{
-				svc + "aws-load-balancer-attributes":              "load_balancing.cross_zone.enabled=false",
-				svc + "aws-load-balancer-target-group-attributes": "deregistration_delay.connection_termination.enabled=true,deregistration_delay.timeout_seconds=30,load_balancing.cross_zone.enabled=false,preserve_client_ip.enabled=true,proxy_protocol_v2.enabled=false",
+				svc + "aws-load-balancer-attributes":              "load_balancing.cross_zone.enabled=false,zonal_shift.config.enabled=true",
+				svc + "aws-load-balancer-target-group-attributes": "deregistration_delay.connection_termination.enabled=true,deregistration_delay.timeout_seconds=30,load_balancing.cross_zone.enabled=false,preserve_client_ip.enabled=true,proxy_protocol_v2.enabled=false,target_health_state.unhealthy.connection_termination.enabled=true",
 			},
 		},
 		{
@@ -188,14 +188,29 @@ func TestNLBServiceAnnotations(t *testing.T) {
 				}
 			},
 			set: map[string]string{
-				svc + "aws-load-balancer-target-group-attributes": "deregistration_delay.connection_termination.enabled=false,deregistration_delay.timeout_seconds=0,load_balancing.cross_zone.enabled=true,preserve_client_ip.enabled=false,proxy_protocol_v2.enabled=true",
+				svc + "aws-load-balancer-target-group-attributes": "deregistration_delay.connection_termination.enabled=false,deregistration_delay.timeout_seconds=0,load_balancing.cross_zone.enabled=true,preserve_client_ip.enabled=false,proxy_protocol_v2.enabled=true,target_health_state.unhealthy.connection_termination.enabled=false,target_health_state.unhealthy.draining_interval_seconds=0",
 			},
 		},
 		{
 			name:   "deregistration delay",
 			modify: func(s *NLB) { s.TargetGroup.DeregistrationDelay = ptr(300 * time.Second) },
 			set: map[string]string{
-				svc + "aws-load-balancer-target-group-attributes": "deregistration_delay.connection_termination.enabled=true,deregistration_delay.timeout_seconds=300,load_balancing.cross_zone.enabled=true,preserve_client_ip.enabled=true,proxy_protocol_v2.enabled=false",
+				svc + "aws-load-balancer-target-group-attributes": "deregistration_delay.connection_termination.enabled=true,deregistration_delay.timeout_seconds=300,load_balancing.cross_zone.enabled=true,preserve_client_ip.enabled=true,proxy_protocol_v2.enabled=false,target_health_state.unhealthy.connection_termination.enabled=false,target_health_state.unhealthy.draining_interval_seconds=300",
+			},
+		},
+		{
+			name:   "zonal shift off keeps AWS's unhealthy connection termination",
+			modify: func(s *NLB) { s.ZonalShift = ptr(false) },
+			set: map[string]string{
+				svc + "aws-load-balancer-attributes":              "load_balancing.cross_zone.enabled=true,zonal_shift.config.enabled=false",
+				svc + "aws-load-balancer-target-group-attributes": "deregistration_delay.connection_termination.enabled=true,deregistration_delay.timeout_seconds=30,load_balancing.cross_zone.enabled=true,preserve_client_ip.enabled=true,proxy_protocol_v2.enabled=false,target_health_state.unhealthy.connection_termination.enabled=true",
+			},
+		},
+		{
+			name:   "unhealthy draining interval chosen",
+			modify: func(s *NLB) { s.TargetGroup.UnhealthyDrainingInterval = ptr(90 * time.Second) },
+			set: map[string]string{
+				svc + "aws-load-balancer-target-group-attributes": "deregistration_delay.connection_termination.enabled=true,deregistration_delay.timeout_seconds=30,load_balancing.cross_zone.enabled=true,preserve_client_ip.enabled=true,proxy_protocol_v2.enabled=false,target_health_state.unhealthy.connection_termination.enabled=false,target_health_state.unhealthy.draining_interval_seconds=90",
 			},
 		},
 		{
@@ -263,12 +278,12 @@ func TestALBIngressAnnotations(t *testing.T) {
 		{
 			name:   "idle timeout",
 			modify: func(s *ALB) { s.IdleTimeout = 120 * time.Second },
-			set:    map[string]string{ing + "load-balancer-attributes": "client_keep_alive.seconds=3600,idle_timeout.timeout_seconds=120"},
+			set:    map[string]string{ing + "load-balancer-attributes": "client_keep_alive.seconds=3600,idle_timeout.timeout_seconds=120,zonal_shift.config.enabled=true"},
 		},
 		{
 			name:   "client keepalive",
 			modify: func(s *ALB) { s.ClientKeepAlive = 7200 * time.Second },
-			set:    map[string]string{ing + "load-balancer-attributes": "client_keep_alive.seconds=7200,idle_timeout.timeout_seconds=60"},
+			set:    map[string]string{ing + "load-balancer-attributes": "client_keep_alive.seconds=7200,idle_timeout.timeout_seconds=60,zonal_shift.config.enabled=true"},
 		},
 		{
 			name:   "round robin",

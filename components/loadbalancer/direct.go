@@ -164,6 +164,8 @@ func NewNetworkLoadBalancer(ctx *pulumi.Context, name string, args *NetworkLoadB
 		tgArgs.ConnectionTermination = pulumi.BoolPtr(*tg.ConnectionTermination)
 		tgArgs.PreserveClientIp = pulumi.StringPtr(strconv.FormatBool(*tg.PreserveClientIP))
 		tgArgs.ProxyProtocolV2 = pulumi.BoolPtr(tg.ProxyProtocolV2)
+		lbArgs.EnableZonalShift = pulumi.BoolPtr(*s.ZonalShift)
+		tgArgs.TargetHealthStates = nlbTargetHealthStates(tg)
 	})
 	if err != nil {
 		return nil, err
@@ -219,6 +221,7 @@ func NewApplicationLoadBalancer(ctx *pulumi.Context, name string, args *Applicat
 		tgArgs.DeregistrationDelay = pulumi.IntPtr(int(*tg.DeregistrationDelay / time.Second))
 		tgArgs.LoadBalancingAlgorithmType = pulumi.StringPtr(string(tg.Algorithm))
 		tgArgs.SlowStart = pulumi.IntPtr(int(*tg.SlowStart / time.Second))
+		lbArgs.EnableZonalShift = pulumi.BoolPtr(*s.ZonalShift)
 	})
 	if err != nil {
 		return nil, err

@@ -93,6 +93,7 @@ func TestNetworkLoadBalancerDefaults(t *testing.T) {
 		{lbType, "web-lb", "subnets", []any{"subnet-a", "subnet-b", "subnet-c"}},
 		{lbType, "web-lb", "idleTimeout", absent},
 		{lbType, "web-lb", "securityGroups", absent},
+		{lbType, "web-lb", "enableZonalShift", true},
 
 		{tgType, "web-tg", "targetType", "ip"},
 		{tgType, "web-tg", "protocol", "TCP"},
@@ -103,6 +104,9 @@ func TestNetworkLoadBalancerDefaults(t *testing.T) {
 		{tgType, "web-tg", "connectionTermination", true},
 		{tgType, "web-tg", "preserveClientIp", "true"},
 		{tgType, "web-tg", "proxyProtocolV2", false},
+		// Zonal shift on a cross-zone NLB needs unhealthy connection termination off.
+		{tgType, "web-tg", "targetHealthStates[0].enableUnhealthyConnectionTermination", false},
+		{tgType, "web-tg", "targetHealthStates[0].unhealthyDrainingInterval", 30.0},
 		{tgType, "web-tg", "healthCheck.enabled", true},
 		{tgType, "web-tg", "healthCheck.protocol", "TCP"},
 		{tgType, "web-tg", "healthCheck.port", "traffic-port"},
@@ -255,6 +259,7 @@ func TestApplicationLoadBalancerDefaults(t *testing.T) {
 		{lbType, "web-lb", "idleTimeout", 60.0},
 		{lbType, "web-lb", "clientKeepAlive", 3600.0},
 		{lbType, "web-lb", "securityGroups", []any{"sg-alb"}},
+		{lbType, "web-lb", "enableZonalShift", true},
 
 		{tgType, "web-tg", "targetType", "ip"},
 		{tgType, "web-tg", "protocol", "HTTP"},

@@ -89,11 +89,14 @@ const (
 	// DefaultSSLPolicy is AWS's recommended TLS 1.3 / 1.2 policy.
 	DefaultSSLPolicy = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 	// DefaultNLBDeregistrationPropagation bounds how long an NLB keeps opening
-	// new connections to an IP target after it was deregistered.
+	// new connections to an IP target after it was deregistered: about two
+	// minutes in public measurements (aws-load-balancer-controller issues 2366
+	// and 3270).
 	DefaultNLBDeregistrationPropagation = 120 * time.Second
 	// DefaultALBDeregistrationPropagation bounds how long an ALB keeps sending
 	// new requests to an IP target after the pod started terminating. An
-	// unmeasured assumption: no public figure exists for the ALB.
+	// unmeasured assumption: no source measures it; with the controller's health
+	// check (35 s to unhealthy) it does not set the bound. Measure yours.
 	DefaultALBDeregistrationPropagation = 15 * time.Second
 	// DefaultNLBUnhealthyLag is how long an NLB keeps opening new connections
 	// to a target after its health check marked it unhealthy: 30-40 s measured
@@ -216,6 +219,19 @@ type TargetGroup struct {
 	// pod would otherwise be handed a burst while its caches and JIT are
 	// cold. Nil means default; point at 0 to turn it off.
 	SlowStart *time.Duration `json:"slowStart,omitempty" yaml:"slowStart,omitempty"`
+	// UnhealthyConnectionTermination (NLB only) resets a target's established
+	// connections when it fails its health check
+	// (target_health_state.unhealthy.connection_termination.enabled). Default
+	// false while zonal shift and cross-zone are both on, because AWS refuses
+	// zonal shift on a cross-zone NLB otherwise; true (AWS's default) else.
+	UnhealthyConnectionTermination *bool `json:"unhealthyConnectionTermination,omitempty" yaml:"unhealthyConnectionTermination,omitempty"`
+	// UnhealthyDrainingInterval (NLB only, with UnhealthyConnectionTermination
+	// false) is how long a failing target keeps its established connections
+	// before the NLB closes them, 0-360000 s
+	// (target_health_state.unhealthy.draining_interval_seconds). Default the
+	// deregistration delay: a failing target drains exactly as long as a
+	// deregistered one.
+	UnhealthyDrainingInterval *time.Duration `json:"unhealthyDrainingInterval,omitempty" yaml:"unhealthyDrainingInterval,omitempty"`
 }
 
 // NLB is a Network Load Balancer's settings.
@@ -234,6 +250,12 @@ type NLB struct {
 	// cross-zone off spread traffic unevenly (per zone, then per node). Without
 	// it that combination is an error. Default false.
 	AcceptUnevenInstanceTargets bool `json:"acceptUnevenInstanceTargets,omitempty" yaml:"acceptUnevenInstanceTargets,omitempty"`
+	// ZonalShift opts the NLB into ARC zonal shift (load-balancer attribute
+	// zonal_shift.config.enabled), so an operator or zonal autoshift can move
+	// its traffic out of an impaired zone. Default true: it costs nothing until
+	// a shift starts. With cross-zone on, AWS requires
+	// TargetGroup.UnhealthyConnectionTermination false (see zonalshift.go).
+	ZonalShift *bool `json:"zonalShift,omitempty" yaml:"zonalShift,omitempty"`
 	// Listeners are the ports served, TCP or TLS. Default one TCP listener
 	// on port 80 with a 350 s idle timeout.
 	Listeners []Listener `json:"listeners,omitempty" yaml:"listeners,omitempty"`
@@ -273,6 +295,10 @@ type ALB struct {
 	// cross-zone off spread traffic unevenly. Without it that combination is
 	// an error. Default false.
 	AcceptUnevenInstanceTargets bool `json:"acceptUnevenInstanceTargets,omitempty" yaml:"acceptUnevenInstanceTargets,omitempty"`
+	// ZonalShift opts the ALB into ARC zonal shift (load-balancer attribute
+	// zonal_shift.config.enabled). Default true: AWS supports it on ALBs with
+	// cross-zone on or off, and it costs nothing until a shift starts.
+	ZonalShift *bool `json:"zonalShift,omitempty" yaml:"zonalShift,omitempty"`
 	// Listeners are the ports served, HTTP or HTTPS. Default one HTTP
 	// listener on port 80.
 	Listeners []Listener `json:"listeners,omitempty" yaml:"listeners,omitempty"`
@@ -292,8 +318,12 @@ type ALB struct {
 	TargetGroup TargetGroup `json:"targetGroup,omitempty" yaml:"targetGroup,omitempty"`
 	// DeregistrationPropagation is not sent to AWS: it is the bound this
 	// package assumes for how long the ALB keeps sending new requests to a pod
-	// after its termination started (controller reconcile plus about 10 s of
-	// ELB propagation seen in practice), 1-600 s (0 means the default). Default 15 s.
+	// after its termination started (controller reconcile plus AWS
+	// propagation), 1-600 s (0 means the default). Default 15 s, an unmeasured
+	// assumption: unlike the NLB's 120 s, no published measurement backs it
+	// (it is below the ALB's default time to unhealthy, 35 s, so it does not
+	// set the bound with default health checks). Measure it before relying on
+	// a shorter health check.
 	DeregistrationPropagation time.Duration `json:"deregistrationPropagation,omitempty" yaml:"deregistrationPropagation,omitempty"`
 	// UnhealthyLag is not sent to AWS: the bound assumed for how long the ALB
 	// keeps sending new requests to a target after marking it unhealthy,
@@ -362,6 +392,7 @@ func (s *NLB) SetDefaults() {
 	if s.UnhealthyLag == 0 {
 		s.UnhealthyLag = DefaultNLBUnhealthyLag
 	}
+	s.setZonalShiftDefaults()
 }
 
 // SetDefaults fills every empty field of s with its documented default.
@@ -428,6 +459,7 @@ func (s *ALB) SetDefaults() {
 	if s.DeregistrationPropagation == 0 {
 		s.DeregistrationPropagation = DefaultALBDeregistrationPropagation
 	}
+	s.setZonalShiftDefaults()
 }
 
 func setTLSDefaults(t *TLS, listeners []Listener) {

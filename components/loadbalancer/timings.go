@@ -32,8 +32,8 @@ const IdleMargin = serve.IdleMargin
 //     turns not-ready, the controller deregisters the pod IP (about a second),
 //     and the load balancer's nodes stop sending new work after AWS has
 //     propagated the change: DeregistrationPropagation, a documented
-//     assumption (about two minutes measured on NLBs; the ALB's 15 s is an
-//     unmeasured assumption).
+//     assumption (about two minutes measured publicly on NLBs, LBC issues
+//     2366 and 3270; 15 s on ALBs, an unmeasured assumption).
 //
 // StopSendingAfter is the larger of the two, the bound a preStop hook must
 // exceed (the order from the KubeCon NA 2023 talk: time-to-unhealthy < preStop
@@ -230,7 +230,7 @@ func (t Timings) StopSendingBound() Bound {
 	return Bound{
 		Name:  "LB deregistration propagation",
 		Value: t.DeregistrationPropagation,
-		Why:   fmt.Sprintf("assumed time for the %s to stop sending new work to a deregistered IP target", t.LoadBalancer),
+		Why:   fmt.Sprintf("assumed time for the %s to stop sending new work to a deregistered IP target (%s)", t.LoadBalancer, propagationSource(t.LoadBalancer, t.DeregistrationPropagation)),
 	}
 }
 
@@ -316,4 +316,16 @@ func fmtDur(d time.Duration) string {
 		return fmt.Sprintf("%ds", int64(d/time.Second))
 	}
 	return d.String()
+}
+
+// propagationSource says what backs a deregistration propagation bound, for
+// messages that show it.
+func propagationSource(lb string, d time.Duration) string {
+	switch {
+	case lb == "NLB" && d == DefaultNLBDeregistrationPropagation:
+		return "the NLB default, measured publicly: aws-load-balancer-controller issues 2366, 3270"
+	case lb == "ALB" && d == DefaultALBDeregistrationPropagation:
+		return "the ALB default, an unmeasured assumption"
+	}
+	return "as configured"
 }

@@ -191,7 +191,7 @@ func TestShutdownChain(t *testing.T) {
 			"terminationGracePeriodSeconds 5s must exceed preStop 10s",
 		}},
 		{"nlb deregistration path dominates", nlb, 60 * sec, 90 * sec, []string{
-			"preStop 60s must exceed LB deregistration propagation 120s (assumed time for the NLB to stop sending new work to a deregistered IP target)",
+			"preStop 60s must exceed LB deregistration propagation 120s (assumed time for the NLB to stop sending new work to a deregistered IP target (the NLB default, measured publicly: aws-load-balancer-controller issues 2366, 3270))",
 		}},
 		{"nlb in order", nlb, 125 * sec, 160 * sec, nil},
 		{"nlb health path and its lag dominate when propagation is measured low", fastNLB, 60 * sec, 90 * sec, []string{

@@ -72,6 +72,7 @@ func (s NLB) validate(certFromInput bool) *validation.Errors {
 	if tg.SlowStart != nil {
 		v.Add("targetGroup.slowStart", *tg.SlowStart, "must be empty on an NLB: slow start is an ALB feature")
 	}
+	s.validateZonalShift(v)
 	validatePropagation(v, s.DeregistrationPropagation)
 	validateUnhealthyLag(v, s.UnhealthyLag)
 	return v
@@ -129,6 +130,7 @@ func (s ALB) validate(certFromInput bool) *validation.Errors {
 			v.Add("targetGroup.slowStart", *ss, "must be 0 with the weighted_random algorithm, which does not support slow start")
 		}
 	}
+	s.validateZonalShift(v)
 	validatePropagation(v, s.DeregistrationPropagation)
 	validateUnhealthyLag(v, s.UnhealthyLag)
 	return v

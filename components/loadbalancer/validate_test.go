@@ -101,6 +101,21 @@ func TestNLBValidate(t *testing.T) {
 		{"slow start on nlb", func(n *NLB) { n.TargetGroup.SlowStart = ptr(s(30)) }, []string{"targetGroup.slowStart"}},
 		{"proxy protocol on nlb", func(n *NLB) { n.TargetGroup.ProxyProtocolV2 = true }, nil},
 		{"propagation above 600 s", func(n *NLB) { n.DeregistrationPropagation = s(601) }, []string{"deregistrationPropagation"}},
+		// AWS rejects zonal shift on a cross-zone NLB whose target groups reset
+		// connections to unhealthy targets; the other three corners are accepted.
+		{"zonal shift, cross-zone, unhealthy termination on", func(n *NLB) { n.TargetGroup.UnhealthyConnectionTermination = ptr(true) }, []string{"targetGroup.unhealthyConnectionTermination"}},
+		{"zonal shift, cross-zone off, unhealthy termination on", func(n *NLB) {
+			n.CrossZone, n.TargetGroup.UnhealthyConnectionTermination = ptr(false), ptr(true)
+		}, nil},
+		{"zonal shift off, cross-zone, unhealthy termination on", func(n *NLB) {
+			n.ZonalShift, n.TargetGroup.UnhealthyConnectionTermination = ptr(false), ptr(true)
+		}, nil},
+		{"zonal shift, cross-zone, unhealthy termination off", func(n *NLB) { n.TargetGroup.UnhealthyConnectionTermination = ptr(false) }, nil},
+		{"draining interval with termination on", func(n *NLB) {
+			n.ZonalShift, n.TargetGroup.UnhealthyDrainingInterval = ptr(false), ptr(s(30))
+		}, []string{"targetGroup.unhealthyDrainingInterval"}},
+		{"draining interval above 360000 s", func(n *NLB) { n.TargetGroup.UnhealthyDrainingInterval = ptr(s(360001)) }, []string{"targetGroup.unhealthyDrainingInterval"}},
+		{"draining interval 360000 s", func(n *NLB) { n.TargetGroup.UnhealthyDrainingInterval = ptr(s(360000)) }, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -121,6 +136,9 @@ func TestALBValidate(t *testing.T) {
 		want   []string
 	}{
 		{"defaults", func(*ALB) {}, nil},
+		{"zonal shift with cross-zone off", func(a *ALB) { a.CrossZone = ptr(false) }, nil},
+		{"unhealthy termination on alb", func(a *ALB) { a.TargetGroup.UnhealthyConnectionTermination = ptr(false) }, []string{"targetGroup.unhealthyConnectionTermination"}},
+		{"unhealthy draining on alb", func(a *ALB) { a.TargetGroup.UnhealthyDrainingInterval = ptr(s(30)) }, []string{"targetGroup.unhealthyDrainingInterval"}},
 		{"scheme", func(a *ALB) { a.Scheme = "external" }, []string{"scheme"}},
 		{"target type", func(a *ALB) { a.TargetType = "lambda" }, []string{"targetType"}},
 		{"instance targets, cross-zone off, no acknowledgement", func(a *ALB) {

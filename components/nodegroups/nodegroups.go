@@ -13,7 +13,10 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strings"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/autoscaling"
 	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-eks/sdk/v3/go/eks"
@@ -118,6 +121,14 @@ func (a *Args) Validate() error {
 		v.Add("zones", len(a.Zones), "must list at least 2 zones: one group per zone")
 	}
 	seen := map[string]bool{}
+	for _, z := range a.Zones {
+		// Each group is named <cluster>-<zone> (see NewNodeGroups); EKS caps node
+		// group names at 63 characters (aws_eks_node_group node_group_name).
+		if n := len(a.ClusterName) + 1 + len(z.Zone); a.ClusterName != "" && z.Zone != "" && n > 63 {
+			v.Add("clusterName", a.ClusterName, "makes node group name %s-%s %d characters long; EKS allows 63 (shorten the cluster name)", a.ClusterName, z.Zone, n)
+			break
+		}
+	}
 	for i, z := range a.Zones {
 		switch {
 		case z.Zone == "":
@@ -173,12 +184,24 @@ const ZoneLabel = "topology.kubernetes.io/zone"
 // AutoscalerTags are the tags cluster-autoscaler reads: discovery
 // (enabled/owned) and node templates for scale-from-zero. Identical across
 // groups except the zone, so --balance-similar-node-groups treats them as one.
+// They go on each managed node group (where the plan's traffic model and the
+// node-groups-balanced rule read the zone) and, the node templates, on its
+// Auto Scaling group (NodeTemplateTags), which is where the autoscaler reads
+// them: EKS does not copy a node group's tags to its Auto Scaling group.
 func AutoscalerTags(cluster, zone string, labels map[string]string) map[string]string {
-	t := map[string]string{
-		"k8s.io/cluster-autoscaler/enabled":                          "true",
-		"k8s.io/cluster-autoscaler/" + cluster:                       "owned",
-		"k8s.io/cluster-autoscaler/node-template/label/" + ZoneLabel: zone,
-	}
+	t := NodeTemplateTags(zone, labels)
+	t["k8s.io/cluster-autoscaler/enabled"] = "true"
+	t["k8s.io/cluster-autoscaler/"+cluster] = "owned"
+	return t
+}
+
+// NodeTemplateTags tell cluster-autoscaler the labels a new node of a group
+// will have, so it can scale a group up from zero nodes for a pod that needs
+// them (the zone, for zone-spread pods). EKS documents them as tags on the
+// node group's Auto Scaling group; the discovery tags are EKS's own (it puts
+// them on managed node groups' Auto Scaling groups itself) and are left to it.
+func NodeTemplateTags(zone string, labels map[string]string) map[string]string {
+	t := map[string]string{"k8s.io/cluster-autoscaler/node-template/label/" + ZoneLabel: zone}
 	for k, v := range labels {
 		t["k8s.io/cluster-autoscaler/node-template/label/"+k] = v
 	}
@@ -205,15 +228,22 @@ func NewNodeGroups(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.
 	}
 	parent := pulumi.Parent(ng)
 
-	trust, _ := json.Marshal(map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []any{map[string]any{
-			"Effect": "Allow", "Action": "sts:AssumeRole",
-			"Principal": map[string]any{"Service": "ec2.amazonaws.com"},
-		}},
-	})
+	// ARNs and service principals follow the partition (aws-cn, aws-us-gov):
+	// EC2's principal is ec2.<DNS suffix>, AWS-managed policies are
+	// arn:<partition>:iam::aws:policy/....
+	part := aws.GetPartitionOutput(ctx, aws.GetPartitionOutputArgs{}, parent)
+	trust := part.DnsSuffix().ApplyT(func(suffix string) (string, error) {
+		b, err := json.Marshal(map[string]any{
+			"Version": "2012-10-17",
+			"Statement": []any{map[string]any{
+				"Effect": "Allow", "Action": "sts:AssumeRole",
+				"Principal": map[string]any{"Service": "ec2." + suffix},
+			}},
+		})
+		return string(b), err
+	}).(pulumi.StringOutput)
 	role, err := iam.NewRole(ctx, name+"-node", &iam.RoleArgs{
-		AssumeRolePolicy: pulumi.String(string(trust)),
+		AssumeRolePolicy: trust,
 		Description:      pulumi.Sprintf("Nodes of EKS cluster %s", a.ClusterName),
 		Tags:             pulumi.ToStringMap(a.Tags),
 	}, parent)
@@ -226,7 +256,7 @@ func NewNodeGroups(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.
 	for _, p := range []string{"AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly", "AmazonEKS_CNI_Policy"} {
 		att, err := iam.NewRolePolicyAttachment(ctx, name+"-node-"+p, &iam.RolePolicyAttachmentArgs{
 			Role:      role.Name,
-			PolicyArn: pulumi.String("arn:aws:iam::aws:policy/" + p),
+			PolicyArn: pulumi.Sprintf("arn:%s:iam::aws:policy/%s", part.Partition(), p),
 		}, parent)
 		if err != nil {
 			return nil, err
@@ -276,8 +306,16 @@ func NewNodeGroups(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.
 				DesiredSize: pulumi.Int(a.Scaling.Desired),
 				MaxSize:     pulumi.Int(a.Scaling.Max),
 			},
+			// The desired size is the autoscaler's after the first up: pulumi-eks
+			// puts ignoreChanges on scalingConfig.desiredSize of the node group it
+			// creates (an ignoreChanges on this component would not reach that
+			// child), so a later `pulumi up` does not undo a scale-out.
+			IgnoreScalingChanges: pulumi.BoolRef(true),
 		}, parent, pulumi.DependsOn(deps))
 		if err != nil {
+			return nil, err
+		}
+		if err := tagAutoScalingGroup(ctx, name+"-"+z.Zone, group, NodeTemplateTags(z.Zone, a.Labels), parent); err != nil {
 			return nil, err
 		}
 		ng.Groups[z.Zone] = group
@@ -290,4 +328,40 @@ func NewNodeGroups(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.
 		"roleArn": ng.RoleARN,
 		"zones":   pulumi.ToStringArray(zones),
 	})
+}
+
+// tagAutoScalingGroup puts tags on a managed node group's Auto Scaling group,
+// the way EKS documents it for cluster-autoscaler: the group's name is the node
+// group's resources[0].autoscalingGroups[0].name, and each tag is its own
+// aws:autoscaling/tag:Tag (so the rest of the group's tags stay EKS's) with
+// propagateAtLaunch false (they describe the group to the autoscaler, not the
+// instances).
+func tagAutoScalingGroup(ctx *pulumi.Context, name string, group *eks.ManagedNodeGroup, tags map[string]string, parent pulumi.ResourceOption) error {
+	asg := group.NodeGroup.Resources().Index(pulumi.Int(0)).AutoscalingGroups().Index(pulumi.Int(0)).Name().Elem()
+	keys := make([]string, 0, len(tags))
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		_, err := autoscaling.NewTag(ctx, name+"-asg-"+tagSuffix(k), &autoscaling.TagArgs{
+			AutoscalingGroupName: asg,
+			Tag: autoscaling.TagTagArgs{
+				Key:               pulumi.String(k),
+				Value:             pulumi.String(tags[k]),
+				PropagateAtLaunch: pulumi.Bool(false),
+			},
+		}, parent, pulumi.DependsOn([]pulumi.Resource{group}))
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tagSuffix is a stable resource-name part for a tag key: the key without the
+// autoscaler prefix, '/' and '.' as '-'.
+func tagSuffix(key string) string {
+	key = strings.TrimPrefix(key, "k8s.io/cluster-autoscaler/")
+	return strings.NewReplacer("/", "-", ".", "-").Replace(key)
 }

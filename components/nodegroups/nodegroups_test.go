@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi-eks/sdk/v3/go/eks"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/eksbalance/eksbalance/internal/mockcloud"
 	"github.com/eksbalance/eksbalance/internal/pulumitest"
 	"github.com/eksbalance/eksbalance/internal/validation"
 )
@@ -28,7 +30,11 @@ func zoneSubnets() []ZoneSubnet {
 func run(t *testing.T, mutate func(a *Args)) (*pulumitest.Capture, error) {
 	t.Helper()
 	return pulumitest.Run(t, func(ctx *pulumi.Context) error {
-		cl, err := eks.NewCluster(ctx, "demo", &eks.ClusterArgs{Name: pulumi.String("demo")})
+		// API authentication, as the cluster component sets: with the aws-auth
+		// ConfigMap (pulumi-eks' default) pulumi-eks refuses a managed node
+		// group whose role is not one of the cluster's instanceRoles.
+		api := eks.AuthenticationModeApi
+		cl, err := eks.NewCluster(ctx, "demo", &eks.ClusterArgs{Name: pulumi.String("demo"), AuthenticationMode: &api})
 		if err != nil {
 			return err
 		}
@@ -180,5 +186,106 @@ func TestInvalidArgsRegisterNoGroup(t *testing.T) {
 	}
 	if n := len(c.ByType(mngType)) + len(c.ByType("aws:iam/role:Role")); n != 0 {
 		t.Fatalf("registered %d node groups/roles before failing", n)
+	}
+}
+
+// cluster-autoscaler reads node templates from the Auto Scaling group, and EKS
+// does not copy a node group's tags there: each group's ASG, found the way EKS
+// documents (resources[0].autoscalingGroups[0].name), gets one tag resource per
+// node-template tag, not propagated to instances.
+func TestAutoScalingGroupsTagged(t *testing.T) {
+	t.Parallel()
+	c, err := run(t, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags := c.ByType("aws:autoscaling/tag:Tag")
+	if want := len(zones) * 2; len(tags) != want { // the zone and the team label
+		t.Fatalf("%d ASG tags, want %d (2 per zone)", len(tags), want)
+	}
+	byGroup := map[string]map[string]string{}
+	for _, tag := range tags {
+		if v, _ := tag.Get("tag.propagateAtLaunch"); v != false {
+			t.Errorf("%s: propagateAtLaunch = %v, want false", tag.Name, v)
+		}
+		asg := tag.String("autoscalingGroupName")
+		if byGroup[asg] == nil {
+			byGroup[asg] = map[string]string{}
+		}
+		byGroup[asg][tag.String("tag.key")] = tag.String("tag.value")
+	}
+	for _, z := range zones {
+		asg := mockcloud.AutoScalingGroupName("nodes-"+z, "demo-"+z)
+		want := map[string]string{
+			"k8s.io/cluster-autoscaler/node-template/label/topology.kubernetes.io/zone": z,
+			"k8s.io/cluster-autoscaler/node-template/label/team":                        "web",
+		}
+		if fmt.Sprint(byGroup[asg]) != fmt.Sprint(want) {
+			t.Errorf("ASG %s tags = %v, want %v", asg, byGroup[asg], want)
+		}
+	}
+}
+
+// The autoscaler owns the desired size after the first up.
+func TestDesiredSizeLeftToTheAutoscaler(t *testing.T) {
+	t.Parallel()
+	c, err := run(t, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range c.ByType(mngType) {
+		if v, _ := g.Get("ignoreScalingChanges"); v != true {
+			t.Errorf("%s: ignoreScalingChanges = %v, want true", g.Name, v)
+		}
+	}
+}
+
+// ARNs and the EC2 service principal follow the partition.
+func TestNodeRoleFollowsPartition(t *testing.T) {
+	t.Parallel()
+	for region, want := range map[string]struct{ partition, service string }{
+		"us-east-1":     {"aws", "ec2.amazonaws.com"},
+		"cn-north-1":    {"aws-cn", "ec2.amazonaws.com.cn"},
+		"us-gov-west-1": {"aws-us-gov", "ec2.amazonaws.com"},
+	} {
+		c, err := pulumitest.Run(t, func(ctx *pulumi.Context) error {
+			api := eks.AuthenticationModeApi
+			cl, err := eks.NewCluster(ctx, "demo", &eks.ClusterArgs{Name: pulumi.String("demo"), AuthenticationMode: &api})
+			if err != nil {
+				return err
+			}
+			_, err = NewNodeGroups(ctx, "nodes", &Args{Cluster: cl, ClusterName: "demo", Zones: zoneSubnets()})
+			return err
+		}, pulumitest.WithConfig(map[string]string{"aws:region": region}))
+		if err != nil {
+			t.Fatalf("%s: %v", region, err)
+		}
+		atts := c.ByType("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+		if len(atts) != 3 {
+			t.Fatalf("%s: %d policy attachments", region, len(atts))
+		}
+		for _, a := range atts {
+			if arn := a.String("policyArn"); !strings.HasPrefix(arn, "arn:"+want.partition+":iam::aws:policy/") {
+				t.Errorf("%s: policy %q not in partition %s", region, arn, want.partition)
+			}
+		}
+		role := c.One(t, "aws:iam/role:Role", "nodes-node")
+		if !strings.Contains(role.String("assumeRolePolicy"), `"Service":"`+want.service+`"`) {
+			t.Errorf("%s: trust policy %s, want service %s", region, role.String("assumeRolePolicy"), want.service)
+		}
+	}
+}
+
+func TestLongClusterNameRejected(t *testing.T) {
+	t.Parallel()
+	a := Args{ClusterName: strings.Repeat("c", 53), Zones: zoneSubnets()} // 53 + len("-us-east-1a") = 64
+	a.SetDefaults()
+	var verr *validation.Errors
+	if err := a.Validate(); !errors.As(err, &verr) || !verr.Has("clusterName") {
+		t.Fatalf("a 63+ character node group name passed: %v", err)
+	}
+	a.ClusterName = strings.Repeat("c", 52) // 63: the longest EKS takes
+	if err := a.Validate(); err != nil {
+		t.Fatalf("a 63-character node group name rejected: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/eksbalance/eksbalance/components/gateway"
 	"github.com/eksbalance/eksbalance/components/loadbalancer"
 )
 
@@ -87,12 +88,20 @@ const (
 	// request/response APIs, well below the 30 s target-group deregistration
 	// delay default.
 	DefaultDrainTime = 10 * time.Second
-	// DefaultNLBMaxConnAge recycles connections behind an NLB after five
-	// minutes: an NLB balances connections, not requests, so without recycling
-	// a pod added by a rollout or scale-out gets no share of long-lived
-	// keepalive connections. Five minutes spreads the load again well within
-	// an autoscaling cycle and costs one reconnect per client per five minutes.
-	DefaultNLBMaxConnAge = 5 * time.Minute
+	// DefaultNLBMaxConnAge recycles connections behind an NLB after one
+	// minute: an NLB balances connections, not requests, so a pod added by a
+	// rollout or scale-out gets a share of long-lived keepalive connections
+	// only as they are reopened. For ten callers that cache DNS and keep five
+	// connections each (model.DefaultPopulation), the model gives the time
+	// until the pods of a one-per-zone scale-out (6 to 9) all carry 90% of
+	// their share as 4 min at one minute (2-7 min in 95% of runs) against
+	// 9 min (5-22) at five minutes, and the busiest pod's per-minute load
+	// (p95 of max/mean) as 1.67 against 1.80; the lab measures the same
+	// relation in scaled time (tests/lab, TestClientPopulationsMatchModel).
+	// Shorter ages buy less (30 s: 3 min, 1.52) for twice the reconnects;
+	// one reconnect per connection per minute is a TCP (and TLS) handshake
+	// per some thousand requests.
+	DefaultNLBMaxConnAge = time.Minute
 	// DefaultZoneCount matches the network component's default of three zones.
 	DefaultZoneCount = 3
 	// DefaultReplicasPerZone is two, so draining one node never leaves a zone
@@ -108,7 +117,9 @@ const (
 	// "nonroot" user of distroless images, never a uid that exists on nodes.
 	DefaultRunAsID int64 = 65532
 	// DefaultTargetCPUUtilization is the HPA target: 70 % leaves room for a
-	// zone's share to grow by half when another zone is lost (3 zones).
+	// zone's share to grow by half when another zone is lost (3 zones), as
+	// long as the CPU limit is at least 1.05x the request; Validate holds
+	// every target to that (see validateZoneLoss).
 	DefaultTargetCPUUtilization = 70
 	// DefaultTmpSize bounds the writable /tmp (the root filesystem is read-only).
 	DefaultTmpSize = "64Mi"
@@ -240,8 +251,14 @@ type Args struct {
 	// existing namespace; label it yourself.
 	CreateNamespace *bool `json:"createNamespace,omitempty" yaml:"createNamespace,omitempty"`
 
-	// Front is the kind of load balancer. Default FrontNLB.
+	// Front is the kind of load balancer. Default FrontNLB. FrontGatewayALB and
+	// FrontGatewayNLB are the Gateway API forms (gateway_front.go).
 	Front Front `json:"front,omitempty" yaml:"front,omitempty"`
+	// Controller is what provisions the load balancer: the self-managed AWS
+	// Load Balancer Controller or EKS Auto Mode (see ControllerEKSAutoMode).
+	// Default ControllerLBC. Must match the cluster: Auto Mode clusters have no
+	// self-managed controller, and a Service of the other class is never served.
+	Controller Controller `json:"controller,omitempty" yaml:"controller,omitempty"`
 	// NLB are the Network Load Balancer's settings (Front nlb); empty fields
 	// take the loadbalancer package's defaults. Two are filled from the
 	// workload when empty: an HTTP(S) health check's path (Container.ReadinessPath)
@@ -251,15 +268,31 @@ type Args struct {
 	// ALB are the Application Load Balancer's settings (Front alb), filled as
 	// for NLB. Must be empty with Front nlb.
 	ALB loadbalancer.ALB `json:"alb,omitempty" yaml:"alb,omitempty"`
-	// Host restricts the Ingress rule to one host name (Front alb). Default
-	// none: any host.
+	// Host restricts the Ingress rule (Front alb) or the HTTPRoute (Front
+	// gateway-alb) to one host name. Default none: any host.
 	Host string `json:"host,omitempty" yaml:"host,omitempty"`
+	// Gateway, with a Gateway front, attaches the workload's route to a shared
+	// Gateway (gateway.NewGateway(...).Ref()) instead of creating one for the
+	// workload. The Gateway's load-balancer settings (scheme, listeners, idle
+	// timeouts, deregistration propagation) then come from the Ref, and the
+	// workload's timings with them; set only target-group settings in ALB or
+	// NLB. Default nil: the workload creates its own Gateway.
+	Gateway *gateway.Ref `json:"-" yaml:"-"`
+	// GatewayListener is the listener (sectionName, e.g. "http-80" or
+	// "tcp-9000") of the shared Gateway the route attaches to. Default: every
+	// listener of the Gateway (an NLB listener forwards to one target group,
+	// so give it when several workloads share an NLB Gateway).
+	GatewayListener string `json:"gatewayListener,omitempty" yaml:"gatewayListener,omitempty"`
+	// GatewayClass is the class of the workload's own Gateway. Default
+	// "aws-alb" or "aws-nlb" (created by the lbcontroller component).
+	GatewayClass string `json:"gatewayClass,omitempty" yaml:"gatewayClass,omitempty"`
 	// ServicePort is the ClusterIP Service's port behind an ALB. Default 80.
 	// With an NLB the Service exposes exactly the NLB's listener ports.
 	ServicePort int `json:"servicePort,omitempty" yaml:"servicePort,omitempty"`
 	// TrafficDistribution sets the Service's spec.trafficDistribution for
 	// in-cluster callers. Default unset: even spread over all pods. See
-	// TrafficDistributionPreferClose for the trade-off. Rejected with instance
+	// TrafficDistributionPreferSameZone (Kubernetes 1.34+; PreferClose is its
+	// deprecated alias) for the trade-off. Rejected with instance
 	// targets, where node-port traffic from the load balancer would be steered
 	// too.
 	TrafficDistribution TrafficDistribution `json:"trafficDistribution,omitempty" yaml:"trafficDistribution,omitempty"`
@@ -337,6 +370,9 @@ func (a *Args) SetDefaults(name string) {
 	if a.Front == "" {
 		a.Front = FrontNLB
 	}
+	if a.Controller == "" {
+		a.Controller = ControllerLBC
+	}
 	if reflect.ValueOf(a.Container).IsZero() {
 		a.Container = SampleApp()
 	}
@@ -362,12 +398,18 @@ func (a *Args) SetDefaults(name string) {
 	// The deregistration delay is derived last, from preStop and drain; the
 	// other settings are defaulted now, and the delay left nil until then.
 	switch a.Front {
-	case FrontNLB:
+	case FrontNLB, FrontGatewayNLB:
+		if a.Front == FrontGatewayNLB {
+			a.fillFromGateway()
+		}
 		fillHealthCheckPath(&a.NLB.HealthCheck, c.ReadinessPath)
 		delay := a.NLB.TargetGroup.DeregistrationDelay
 		a.NLB.SetDefaults()
 		a.NLB.TargetGroup.DeregistrationDelay = delay
-	case FrontALB:
+	case FrontALB, FrontGatewayALB:
+		if a.Front == FrontGatewayALB {
+			a.fillFromGateway()
+		}
 		if a.ALB.HealthCheck.Protocol == "" {
 			// The ALB's default check is HTTP; give it the readiness path
 			// instead of the controller's "/".
@@ -378,6 +420,7 @@ func (a *Args) SetDefaults(name string) {
 		a.ALB.SetDefaults()
 		a.ALB.TargetGroup.DeregistrationDelay = delay
 	}
+	a.gatewayDefaults()
 	if a.ServicePort == 0 {
 		a.ServicePort = DefaultServicePort
 	}
@@ -424,15 +467,15 @@ func (a *Args) SetDefaults(name string) {
 		// Rounded, like grace, so an override is reported on its own field.
 		delay := ceilSeconds(lb.DeregistrationDelayBound(ceilSeconds(a.PreStop), ceilSeconds(a.DrainTime)).Value)
 		switch a.Front {
-		case FrontNLB:
+		case FrontNLB, FrontGatewayNLB:
 			a.derivedDelay = fillDeregistrationDelay(&a.NLB.TargetGroup, delay) || a.derivedDelay
-		case FrontALB:
+		case FrontALB, FrontGatewayALB:
 			a.derivedDelay = fillDeregistrationDelay(&a.ALB.TargetGroup, delay) || a.derivedDelay
 		}
 	}
 	if a.MaxConnAge == nil {
 		age := time.Duration(0)
-		if a.Front == FrontNLB {
+		if a.Front == FrontNLB || a.Front == FrontGatewayNLB {
 			age = DefaultNLBMaxConnAge
 		}
 		a.MaxConnAge = &age
@@ -467,9 +510,9 @@ func fillDeregistrationDelay(tg *loadbalancer.TargetGroup, need time.Duration) b
 // lbTimings are the front's derived timings; false for an unknown front.
 func (a *Args) lbTimings() (loadbalancer.Timings, bool) {
 	switch a.Front {
-	case FrontNLB:
+	case FrontNLB, FrontGatewayNLB:
 		return a.NLB.Timings(), true
-	case FrontALB:
+	case FrontALB, FrontGatewayALB:
 		return a.ALB.Timings(), true
 	}
 	return loadbalancer.Timings{}, false
@@ -477,7 +520,7 @@ func (a *Args) lbTimings() (loadbalancer.Timings, bool) {
 
 // targetType is the front's target type (after defaults).
 func (a *Args) targetType() loadbalancer.TargetType {
-	if a.Front == FrontALB {
+	if a.Front == FrontALB || a.Front == FrontGatewayALB {
 		return a.ALB.TargetType
 	}
 	return a.NLB.TargetType

@@ -1,6 +1,9 @@
 // Package workload is the eksbalance template for a service behind an AWS load
 // balancer: one Pulumi component that creates the Deployment, the Service (type
-// LoadBalancer for an NLB, or ClusterIP plus an Ingress for an ALB), a
+// LoadBalancer for an NLB, or ClusterIP plus an Ingress for an ALB, or
+// ClusterIP plus the Gateway API objects for the Gateway fronts: a
+// TargetGroupConfiguration, an HTTPRoute or TCPRoutes, and the workload's own
+// Gateway unless it attaches to a shared one from components/gateway), a
 // PodDisruptionBudget, optionally a HorizontalPodAutoscaler and optionally the
 // Namespace labelled for pod readiness gates, with every setting that keeps
 // traffic even and rollouts lossless.

@@ -29,14 +29,14 @@ func TestDerivedTiming(t *testing.T) {
 			// the app's last 5 s of preStop is the close window.
 			name: "NLB controller defaults",
 			args: Args{},
-			want: want{timeToUnhealthy: 40, preStop: 125, grace: 140, dereg: 135, lbIdle: 350, keepAlive: 355, maxAge: 300, shutdownDelay: 5, drain: 10},
+			want: want{timeToUnhealthy: 40, preStop: 125, grace: 140, dereg: 135, lbIdle: 350, keepAlive: 355, maxAge: 60, shutdownDelay: 5, drain: 10},
 		},
 		{
 			// Propagation 1s: TTU 40 + lag 40 decides; preStop 85, grace
 			// 100, delay 95.
 			name: "NLB health-check path",
 			args: Args{NLB: loadbalancer.NLB{DeregistrationPropagation: time.Second}},
-			want: want{timeToUnhealthy: 40, preStop: 85, grace: 100, dereg: 95, lbIdle: 350, keepAlive: 355, maxAge: 300, shutdownDelay: 5, drain: 10},
+			want: want{timeToUnhealthy: 40, preStop: 85, grace: 100, dereg: 95, lbIdle: 350, keepAlive: 355, maxAge: 60, shutdownDelay: 5, drain: 10},
 		},
 		{
 			// TTU 5x2+5 = 15, measured lag 5: preStop 25, grace 40; delay
@@ -48,26 +48,26 @@ func TestDerivedTiming(t *testing.T) {
 				HealthCheck: loadbalancer.HealthCheck{Protocol: loadbalancer.ProtocolHTTP, Interval: 5 * time.Second,
 					Timeout: 5 * time.Second, UnhealthyThreshold: 2},
 			}},
-			want: want{timeToUnhealthy: 15, preStop: 25, grace: 40, dereg: 35, lbIdle: 350, keepAlive: 355, maxAge: 300, shutdownDelay: 5, drain: 10},
+			want: want{timeToUnhealthy: 15, preStop: 25, grace: 40, dereg: 35, lbIdle: 350, keepAlive: 355, maxAge: 60, shutdownDelay: 5, drain: 10},
 		},
 		{
 			// Listener idle 600: keepalive 605.
 			name: "NLB long idle timeout",
 			args: Args{NLB: loadbalancer.NLB{Listeners: []loadbalancer.Listener{{Port: 443, IdleTimeout: 600 * time.Second}}}},
-			want: want{timeToUnhealthy: 40, preStop: 125, grace: 140, dereg: 135, lbIdle: 600, keepAlive: 605, maxAge: 300, shutdownDelay: 5, drain: 10},
+			want: want{timeToUnhealthy: 40, preStop: 125, grace: 140, dereg: 135, lbIdle: 600, keepAlive: 605, maxAge: 60, shutdownDelay: 5, drain: 10},
 		},
 		{
 			// Drain 60: grace 125+60+5, delay 125+60.
 			name: "NLB long drain",
 			args: Args{DrainTime: 60 * time.Second},
-			want: want{timeToUnhealthy: 40, preStop: 125, grace: 190, dereg: 185, lbIdle: 350, keepAlive: 355, maxAge: 300, shutdownDelay: 5, drain: 60},
+			want: want{timeToUnhealthy: 40, preStop: 125, grace: 190, dereg: 185, lbIdle: 350, keepAlive: 355, maxAge: 60, shutdownDelay: 5, drain: 60},
 		},
 		{
 			// No connection termination: nothing is reset at the end of the
 			// delay, which then only covers the drain (the 30 s default).
 			name: "NLB without connection termination",
 			args: Args{NLB: loadbalancer.NLB{TargetGroup: loadbalancer.TargetGroup{ConnectionTermination: ptr(false)}}},
-			want: want{timeToUnhealthy: 40, preStop: 125, grace: 140, dereg: 30, lbIdle: 350, keepAlive: 355, maxAge: 300, shutdownDelay: 5, drain: 10},
+			want: want{timeToUnhealthy: 40, preStop: 125, grace: 140, dereg: 30, lbIdle: 350, keepAlive: 355, maxAge: 60, shutdownDelay: 5, drain: 10},
 		},
 		{
 			// TTU 15x2+5 = 35 > propagation 15: preStop 40, grace 55.

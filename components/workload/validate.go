@@ -45,6 +45,7 @@ func (a Args) Validate(name string) error {
 	lbOK := a.validateFront(v)
 	a.validatePlacement(v)
 	a.validateContainer(v)
+	a.validateZoneLoss(v)
 
 	switch a.PreStopMode {
 	case PreStopSleep, PreStopExec, PreStopInApp:
@@ -101,22 +102,44 @@ func (a Args) validateFront(v *validation.Errors) bool {
 		if !reflect.ValueOf(a.NLB).IsZero() {
 			v.Add("nlb", "(set)", "must be empty with front alb: it would be ignored")
 		}
+	case FrontGatewayALB:
+		if err := a.ALB.Validate(); err != nil {
+			v.Merge("alb", err)
+			ok = false
+		}
+		if !reflect.ValueOf(a.NLB).IsZero() {
+			v.Add("nlb", "(set)", "must be empty with front %s: it would be ignored", a.Front)
+		}
+		a.validateGatewayFront(v)
+	case FrontGatewayNLB:
+		if err := a.NLB.Validate(); err != nil {
+			v.Merge("nlb", err)
+			ok = false
+		}
+		if !reflect.ValueOf(a.ALB).IsZero() {
+			v.Add("alb", "(set)", "must be empty with front %s: it would be ignored", a.Front)
+		}
+		a.validateGatewayFront(v)
 	default:
-		v.Add("front", a.Front, "must be %s or %s", FrontNLB, FrontALB)
+		v.Add("front", a.Front, "must be %s, %s, %s or %s", FrontNLB, FrontALB, FrontGatewayALB, FrontGatewayNLB)
 		ok = false
 	}
+	if !a.isGatewayFront() && (a.Gateway != nil || a.GatewayListener != "" || a.GatewayClass != "") {
+		v.Add("gateway", "(set)", "gateway, gatewayListener and gatewayClass apply to the Gateway fronts (%s, %s) only", FrontGatewayALB, FrontGatewayNLB)
+	}
+	a.validateController(v)
 	if a.ServicePort < 1 || a.ServicePort > 65535 {
 		v.Add("servicePort", a.ServicePort, "must be between 1 and 65535")
 	}
 	switch a.TrafficDistribution {
 	case "":
-	case TrafficDistributionPreferClose:
+	case TrafficDistributionPreferSameZone, TrafficDistributionPreferClose:
 		if ok && a.targetType() == loadbalancer.TargetTypeInstance {
 			v.Add("trafficDistribution", a.TrafficDistribution,
 				"must be unset with instance targets: load-balancer traffic enters through node ports and would be steered to same-zone pods too, skewing per-pod shares")
 		}
 	default:
-		v.Add("trafficDistribution", a.TrafficDistribution, "must be empty or %s", TrafficDistributionPreferClose)
+		v.Add("trafficDistribution", a.TrafficDistribution, "must be empty, %s or %s (its deprecated alias)", TrafficDistributionPreferSameZone, TrafficDistributionPreferClose)
 	}
 	return ok
 }

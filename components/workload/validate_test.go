@@ -148,7 +148,7 @@ func TestValidation(t *testing.T) {
 			name:     "unknown front",
 			mutate:   func(a *Args) { a.Front = "clb" },
 			fields:   []string{"front"},
-			fragment: "must be nlb or alb",
+			fragment: "must be nlb, alb, gateway-alb or gateway-nlb",
 		},
 		{
 			name:     "NLB settings with an ALB front",
@@ -217,7 +217,7 @@ func TestValidation(t *testing.T) {
 			name:     "unknown traffic distribution",
 			mutate:   func(a *Args) { a.TrafficDistribution = "PreferZone" },
 			fields:   []string{"trafficDistribution"},
-			fragment: "must be empty or PreferClose",
+			fragment: "must be empty, PreferSameZone or PreferClose",
 		},
 		{
 			name: "PreferClose with instance targets",

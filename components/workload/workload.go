@@ -71,6 +71,11 @@ type Workload struct {
 	ServiceName    pulumi.StringOutput `pulumi:"serviceName"`
 	// IngressName is the ALB's Ingress; empty with an NLB.
 	IngressName pulumi.StringOutput `pulumi:"ingressName"`
+	// GatewayName is namespace/name of the Gateway a Gateway front's routes
+	// attach to (the workload's own or the shared one); RouteNames are the
+	// routes. Empty with the other fronts.
+	GatewayName pulumi.StringOutput      `pulumi:"gatewayName"`
+	RouteNames  pulumi.StringArrayOutput `pulumi:"routeNames"`
 	// Hostname is the load balancer's DNS name once the controller has
 	// created it (empty in a preview).
 	Hostname pulumi.StringOutput `pulumi:"hostname"`
@@ -103,6 +108,11 @@ func NewWorkload(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 	if err := ctx.RegisterComponentResource(Type, name, comp, opts...); err != nil {
 		return nil, err
 	}
+	if a.Container.sample {
+		// Rarely meant outside a demo, and otherwise silent: say it in
+		// `pulumi preview` and `eksbalance plan`.
+		_ = ctx.Log.Warn(fmt.Sprintf("workload %s: Container is empty, so it runs the sample app (%s); set Container (Image, Port, ReadinessPath, Resources) to deploy your own", name, SampleImage), &pulumi.LogArgs{Resource: comp})
+	}
 	b := builder{ctx: ctx, name: name, a: a, t: t, parent: pulumi.Parent(comp)}
 	if err := b.build(comp); err != nil {
 		return nil, err
@@ -112,6 +122,8 @@ func NewWorkload(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Re
 		"deploymentName":                comp.DeploymentName,
 		"serviceName":                   comp.ServiceName,
 		"ingressName":                   comp.IngressName,
+		"gatewayName":                   comp.GatewayName,
+		"routeNames":                    comp.RouteNames,
 		"hostname":                      comp.Hostname,
 		"preStopSeconds":                comp.PreStopSeconds,
 		"terminationGracePeriodSeconds": comp.TerminationGracePeriodSeconds,
@@ -155,6 +167,15 @@ func (b builder) build(comp *Workload) error {
 	}
 	podDeps = append(podDeps, svc)
 	comp.IngressName = pulumi.String("").ToStringOutput()
+	comp.GatewayName = pulumi.String("").ToStringOutput()
+	comp.RouteNames = pulumi.StringArray{}.ToStringArrayOutput()
+	if a.isGatewayFront() {
+		deps, err := b.buildGatewayFront(comp, svc, nsDeps)
+		if err != nil {
+			return err
+		}
+		podDeps = append(podDeps, deps...)
+	}
 	comp.Hostname = svc.Status.ApplyT(func(st *corev1.ServiceStatus) string {
 		if st == nil || st.LoadBalancer == nil || len(st.LoadBalancer.Ingress) == 0 {
 			return "" // not provisioned yet, or a preview
@@ -162,8 +183,15 @@ func (b builder) build(comp *Workload) error {
 		return deref(st.LoadBalancer.Ingress[0].Hostname)
 	}).(pulumi.StringOutput)
 	if a.Front == FrontALB {
-		ing, err := networkingv1.NewIngress(b.ctx, b.name, b.ingressArgs(), b.parent,
-			pulumi.DependsOn(append(append([]pulumi.Resource{}, nsDeps...), svc)))
+		ingDeps := append(append([]pulumi.Resource{}, nsDeps...), svc)
+		if a.autoMode() {
+			class, err := b.autoModeIngressClass()
+			if err != nil {
+				return err
+			}
+			ingDeps = append(ingDeps, class)
+		}
+		ing, err := networkingv1.NewIngress(b.ctx, b.name, b.ingressArgs(), b.parent, pulumi.DependsOn(ingDeps))
 		if err != nil {
 			return err
 		}
@@ -183,7 +211,7 @@ func (b builder) build(comp *Workload) error {
 		// `pulumi up` would reset it to the initial count.
 		depOpts = append(depOpts, pulumi.IgnoreChanges([]string{"spec.replicas"}))
 	}
-	dep, err := appsv1.NewDeployment(b.ctx, b.name, b.deploymentArgs(), depOpts...)
+	dep, err := appsv1.NewDeployment(b.ctx, b.name, b.autoModeDeployment(b.deploymentArgs()), depOpts...)
 	if err != nil {
 		return err
 	}
@@ -245,9 +273,13 @@ func (b builder) namespaceLabels() map[string]string {
 		PodSecurityLabel: "restricted",
 	}
 	// Readiness gates exist for IP targets only: with instance targets the
-	// target is a node, not the pod.
-	if b.a.targetType() == loadbalancer.TargetTypeIP {
+	// target is a node, not the pod. Auto Mode has none (see
+	// ControllerEKSAutoMode): the label would promise what nothing delivers.
+	if b.a.targetType() == loadbalancer.TargetTypeIP && !b.a.autoMode() {
 		l[ReadinessGateLabel] = "enabled"
+	}
+	for k, v := range b.a.gatewayNamespaceLabels() {
+		l[k] = v
 	}
 	return l
 }
@@ -286,6 +318,10 @@ func (b builder) serviceArgs() *corev1.ServiceArgs {
 		meta.Annotations = pulumi.ToStringMap(a.NLB.ServiceAnnotations())
 		spec.Type = pulumi.String("LoadBalancer")
 		spec.LoadBalancerClass = pulumi.String(loadbalancer.LoadBalancerClass)
+		if a.autoMode() {
+			meta.Annotations = pulumi.ToStringMap(a.NLB.AutoModeServiceAnnotations())
+			spec.LoadBalancerClass = pulumi.String(loadbalancer.AutoModeLoadBalancerClass)
+		}
 		if a.NLB.TargetType == loadbalancer.TargetTypeIP {
 			// IP targets reach pods directly: node ports would only be an
 			// unused opening on every node.
@@ -310,6 +346,20 @@ func (b builder) serviceArgs() *corev1.ServiceArgs {
 			Protocol:   pulumi.String("TCP"),
 			TargetPort: pulumi.String(httpPortName),
 		}}
+	case FrontGatewayALB, FrontGatewayNLB:
+		// The route's backend: with IP targets the load balancer reaches the
+		// pods directly, so a ClusterIP Service is all the controller needs.
+		spec.Type = pulumi.String("ClusterIP")
+		var ports corev1.ServicePortArray
+		for _, p := range b.gatewayServicePorts() {
+			ports = append(ports, &corev1.ServicePortArgs{
+				Name:       pulumi.String(p.name),
+				Port:       pulumi.Int(p.port),
+				Protocol:   pulumi.String("TCP"),
+				TargetPort: pulumi.String(httpPortName),
+			})
+		}
+		spec.Ports = ports
 	}
 	return &corev1.ServiceArgs{Metadata: meta, Spec: spec}
 }
@@ -318,6 +368,11 @@ func (b builder) ingressArgs() *networkingv1.IngressArgs {
 	a := b.a
 	meta := b.meta()
 	meta.Annotations = pulumi.ToStringMap(a.ALB.IngressAnnotations())
+	className := loadbalancer.IngressClassName
+	if a.autoMode() {
+		meta.Annotations = pulumi.ToStringMap(a.ALB.AutoModeIngressAnnotations())
+		className = AutoModeIngressClassName(a.Namespace, b.name)
+	}
 	rule := &networkingv1.IngressRuleArgs{
 		Http: &networkingv1.HTTPIngressRuleValueArgs{
 			Paths: networkingv1.HTTPIngressPathArray{&networkingv1.HTTPIngressPathArgs{
@@ -338,7 +393,7 @@ func (b builder) ingressArgs() *networkingv1.IngressArgs {
 	return &networkingv1.IngressArgs{
 		Metadata: meta,
 		Spec: &networkingv1.IngressSpecArgs{
-			IngressClassName: pulumi.String(loadbalancer.IngressClassName),
+			IngressClassName: pulumi.String(className),
 			Rules:            networkingv1.IngressRuleArray{rule},
 		},
 	}

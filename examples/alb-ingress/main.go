@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
 	"github.com/eksbalance/eksbalance/components/loadbalancer"
 	"github.com/eksbalance/eksbalance/components/workload"
@@ -22,8 +21,8 @@ import (
 
 func main() {
 	pulumi.Run(func(ctx *pulumi.Context) error {
-		cfg := config.New(ctx, "")
-		demo, err := democluster.New(ctx, "alb-demo")
+		// The stack config is read strictly (public, replicas, apiAccessCidrs).
+		demo, cfg, err := democluster.NewExample(ctx, "alb-demo")
 		if err != nil {
 			return err
 		}
@@ -31,14 +30,14 @@ func main() {
 		// start), except a 2-minute idle timeout (the app's keepalive is derived
 		// above it) and an internet-facing scheme only when asked for.
 		alb := loadbalancer.ALB{IdleTimeout: 2 * time.Minute}
-		if cfg.GetBool("public") {
+		if cfg.Public {
 			alb.Scheme = loadbalancer.SchemeInternetFacing
 		}
 		svc, err := workload.NewWorkload(ctx, "echo", &workload.Args{
 			Front:     workload.FrontALB,
 			ALB:       alb,
 			ZoneCount: len(demo.Zones),
-			Replicas:  cfg.GetInt("replicas"), // 0: two per zone
+			Replicas:  cfg.Replicas, // 0: two per zone
 		}, demo.Options()...)
 		if err != nil {
 			return err

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
 	"github.com/eksbalance/eksbalance/components/loadbalancer"
 	"github.com/eksbalance/eksbalance/components/workload"
@@ -20,8 +19,8 @@ import (
 
 func main() {
 	pulumi.Run(func(ctx *pulumi.Context) error {
-		cfg := config.New(ctx, "")
-		demo, err := democluster.New(ctx, "nlb-demo")
+		// The stack config is read strictly (public, replicas, apiAccessCidrs).
+		demo, cfg, err := democluster.NewExample(ctx, "nlb-demo")
 		if err != nil {
 			return err
 		}
@@ -30,14 +29,14 @@ func main() {
 		// connections open for minutes, and an internet-facing scheme only when
 		// asked for.
 		nlb := loadbalancer.NLB{Listeners: []loadbalancer.Listener{{Port: 80, IdleTimeout: 10 * time.Minute}}}
-		if cfg.GetBool("public") {
+		if cfg.Public {
 			nlb.Scheme = loadbalancer.SchemeInternetFacing
 		}
 		svc, err := workload.NewWorkload(ctx, "echo", &workload.Args{
 			Front:     workload.FrontNLB,
 			NLB:       nlb,
 			ZoneCount: len(demo.Zones),
-			Replicas:  cfg.GetInt("replicas"), // 0: two per zone
+			Replicas:  cfg.Replicas, // 0: two per zone
 		}, demo.Options()...)
 		if err != nil {
 			return err

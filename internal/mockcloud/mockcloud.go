@@ -1,8 +1,11 @@
 // Package mockcloud answers for AWS and Kubernetes when nothing real is there: the
-// outputs a registered resource would get and the results of the few invokes the
-// toolkit's programs make. Unit tests (through pulumi.WithMocks) and the offline plan
-// (through its in-process resource monitor) share it, so a program sees the same
-// mocked cloud in both.
+// outputs a registered resource would get, the children a remote component hands
+// back (Children), the results of the few invokes the toolkit's programs make
+// (Cloud: region, partition, zones, caller) and the input combinations the pinned
+// providers refuse (Check). The offline plan's in-process engine (plan.Engine)
+// serves it, and the component tests run against that engine too
+// (internal/pulumitest), so a program sees the same mocked cloud in both, and
+// fails in both where `pulumi up` would.
 package mockcloud
 
 import (
@@ -91,27 +94,10 @@ func Kubeconfig(clusterName string) string {
 	return string(b)
 }
 
-// Invoke answers a function call (data source) by its token. Unknown tokens get
-// an empty result, which is what most optional look-ups tolerate.
+// Invoke answers a function call (data source) by its token in the default
+// mocked region (Cloud{}.Invoke).
 func Invoke(token string, args resource.PropertyMap) resource.PropertyMap {
-	switch token {
-	case "aws:index/getAvailabilityZones:getAvailabilityZones":
-		region := Region
-		names := make([]any, 0, len(DefaultZones))
-		ids := make([]any, 0, len(DefaultZones))
-		for i, z := range DefaultZones {
-			names = append(names, region+z)
-			ids = append(ids, fmt.Sprintf("use1-az%d", i+1))
-		}
-		return resource.NewPropertyMapFromMap(map[string]any{"names": names, "zoneIds": ids, "id": region, "state": "available"})
-	case "aws:index/getRegion:getRegion":
-		return resource.NewPropertyMapFromMap(map[string]any{"name": Region, "id": Region, "region": Region})
-	case "aws:index/getCallerIdentity:getCallerIdentity":
-		return resource.NewPropertyMapFromMap(map[string]any{"accountId": Account, "arn": "arn:aws:iam::" + Account + ":user/mock", "userId": "MOCK", "id": Account})
-	case "aws:index/getPartition:getPartition":
-		return resource.NewPropertyMapFromMap(map[string]any{"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"})
-	}
-	return resource.PropertyMap{}
+	return Cloud{}.Invoke(token, args)
 }
 
 func splitToken(tok string) (pkg, module, typ string) {

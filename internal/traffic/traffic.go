@@ -10,9 +10,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/eksbalance/eksbalance/components/workload"
 	"github.com/eksbalance/eksbalance/model"
 	"github.com/eksbalance/eksbalance/plan"
+	"github.com/eksbalance/eksbalance/serve"
 )
 
 // Annotation keys read from Services and Ingresses (AWS Load Balancer Controller).
@@ -46,19 +49,45 @@ type Prediction struct {
 	DriftNote string
 	// Pending is set when the constraints leave replicas unscheduled.
 	Pending string
+	// Recycling is the workload's connection recycling, read from its
+	// container's EKSBALANCE_MAX_CONN_AGE and EKSBALANCE_MAX_CONN_REQUESTS.
+	Recycling model.Recycling
+	// ZoneLost is the placement with each zone out in turn (shifted away or
+	// down).
+	ZoneLost []model.ZoneLoss
+	// Population is the placement under long-lived callers (Options.Clients),
+	// as planned and under the toolkit's default and the usual alternatives.
+	Population []model.NamedPopulation
+}
+
+// Options are the inputs a plan does not hold.
+type Options struct {
+	// Clients is who calls the workloads. Default model.DefaultPopulation.
+	Clients *model.ClientPopulation
+	// Population sets up the long-lived callers' view; its zero value takes
+	// model.PopulationOptions' defaults.
+	Population model.PopulationOptions
+	// SkipPopulation leaves Prediction.Population empty.
+	SkipPopulation bool
 }
 
 // Predict derives a prediction for every load-balanced Deployment in p. Without
 // node groups in the plan there is nothing to place pods on: it returns an
 // explanation instead.
 func Predict(p *plan.Plan) ([]Prediction, []string, error) {
-	zones := capacity(p)
+	return PredictWith(p, Options{})
+}
+
+// PredictWith is Predict with the inputs a plan does not hold: who the
+// callers are. Without node groups or existing nodes, a workload whose hard
+// zone spread names its zones gets a layout derived from it (see
+// provisionedCapacity); others are skipped with a note.
+func PredictWith(p *plan.Plan, o Options) ([]Prediction, []string, error) {
+	planned := capacity(p)
 	var notes []string
-	if len(zones) == 0 {
-		return nil, []string{"no node groups in the plan (eks:index:ManagedNodeGroup with a zone tag): traffic prediction skipped"}, nil
-	}
 	fronts := frontsOf(p)
 	var out []Prediction
+	cache := &model.PopulationCache{}
 	for _, d := range p.ByType("kubernetes:apps/v1:Deployment") {
 		f, ok := fronts.match(d)
 		if !ok {
@@ -66,6 +95,16 @@ func Predict(p *plan.Plan) ([]Prediction, []string, error) {
 		}
 		replicas := intOf(d.Inputs, "spec.replicas", 1)
 		spread := spreadOf(d)
+		zones := planned
+		if len(zones) == 0 {
+			derived, note, ok := provisionedCapacity(p, d, replicas)
+			if !ok || !(f.autoMode || autoModeCluster(p)) {
+				notes = append(notes, nsName(d.Inputs)+": no node groups in the plan (eks:index:ManagedNodeGroup with a zone tag) and no existing nodes given (eksbalance plan --nodes or --nodes-file): traffic prediction skipped")
+				continue
+			}
+			zones = derived
+			notes = append(notes, nsName(d.Inputs)+": "+note)
+		}
 		placed, err := model.Place(zones, replicas, spread)
 		pr := Prediction{Workload: nsName(d.Inputs), Front: f.name, URN: d.URN, Replicas: replicas, Spread: spread}
 		if err != nil {
@@ -75,10 +114,13 @@ func Predict(p *plan.Plan) ([]Prediction, []string, error) {
 				return nil, nil, fmt.Errorf("%s: %w", pr.Workload, err)
 			}
 		}
+		pr.Recycling = recyclingOf(d)
 		pr.Topology = model.Topology{
 			LoadBalancer:          model.LoadBalancer{Kind: f.kind, TargetType: f.targetType, CrossZone: f.crossZone},
 			ExternalTrafficPolicy: f.policy,
 			Zones:                 placed,
+			Clients:               o.Clients,
+			Recycling:             pr.Recycling,
 		}
 		if pr.Topology.TotalPods() == 0 {
 			notes = append(notes, pr.Workload+": no pod can be placed; "+pr.Pending)
@@ -96,10 +138,59 @@ func Predict(p *plan.Plan) ([]Prediction, []string, error) {
 			}
 			pr.DriftNote = note
 		}
+		if err := pr.clientsAndZones(o, cache); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", pr.Workload, err)
+		}
 		out = append(out, pr)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Workload < out[j].Workload })
 	return out, notes, nil
+}
+
+// clientsAndZones fills the zone-lost rows and the long-lived callers' view.
+func (pr *Prediction) clientsAndZones(o Options, cache *model.PopulationCache) error {
+	var err error
+	if pr.ZoneLost, err = model.ZoneLost(pr.Topology); err != nil {
+		return err
+	}
+	if o.SkipPopulation {
+		return nil
+	}
+	pr.Population, err = model.PopulationContrast(pr.Topology, model.Duration(workload.DefaultNLBMaxConnAge), o.Population, cache)
+	return err
+}
+
+// recyclingOf reads the recycling the workload template passes to the app:
+// EKSBALANCE_MAX_CONN_AGE (seconds) and EKSBALANCE_MAX_CONN_REQUESTS on the
+// first container that sets either.
+func recyclingOf(d plan.Resource) model.Recycling {
+	raw, _ := d.Get("spec.template.spec.containers")
+	containers, _ := raw.([]any)
+	for _, c := range containers {
+		cm, _ := c.(map[string]any)
+		env, _ := cm["env"].([]any)
+		var r model.Recycling
+		found := false
+		for _, e := range env {
+			em, _ := e.(map[string]any)
+			name, _ := em["name"].(string)
+			value, _ := em["value"].(string)
+			n, err := strconv.Atoi(value)
+			if err != nil || n < 0 {
+				continue
+			}
+			switch name {
+			case serve.EnvMaxConnAge:
+				r.MaxConnAge, found = model.Duration(time.Duration(n)*time.Second), true
+			case serve.EnvMaxConnRequests:
+				r.MaxConnRequests, found = n, true
+			}
+		}
+		if found {
+			return r
+		}
+	}
+	return model.Recycling{}
 }
 
 // drift moves one pod from the last node that has one to the first node of
@@ -134,8 +225,19 @@ func copyZones(zones []model.Zone) []model.Zone {
 	return out
 }
 
-// capacity lists each zone's nodes from the managed node groups' desired sizes.
+// capacity lists each zone's nodes: the existing nodes the caller described
+// when there are any (they win over node groups), else the managed node
+// groups' desired sizes.
 func capacity(p *plan.Plan) []model.ZoneCapacity {
+	if len(p.ExistingNodes) > 0 {
+		out := make([]model.ZoneCapacity, 0, len(p.ExistingNodes))
+		for _, z := range p.ExistingNodes {
+			if len(z.Nodes) > 0 {
+				out = append(out, model.ZoneCapacity{Name: z.Name, Nodes: append([]string(nil), z.Nodes...)})
+			}
+		}
+		return out
+	}
 	byZone := map[string][]string{}
 	for _, g := range p.ByType("eks:index:ManagedNodeGroup") {
 		zone := g.String("tags[" + zoneTag + "]")
@@ -167,6 +269,8 @@ type front struct {
 	targetType      model.TargetType
 	crossZone       bool
 	policy          model.Policy
+	// autoMode: EKS Auto Mode provisions this front (and so the nodes).
+	autoMode bool
 }
 
 type frontSet []front
@@ -194,21 +298,27 @@ func (fs frontSet) match(d plan.Resource) (front, bool) {
 }
 
 // frontsOf finds the load-balanced Services: type LoadBalancer ones (an NLB when
-// the AWS Load Balancer Controller handles them), and those an ALB Ingress
-// routes to.
+// the AWS Load Balancer Controller handles them), those an ALB Ingress routes
+// to, and those a route on a controller Gateway sends to (gateway.go). Objects
+// that set no target type get the planned controller's default.
 func frontsOf(p *plan.Plan) frontSet {
+	def := defaultTargetType(p)
 	services := map[string]plan.Resource{}
 	var out frontSet
 	for _, s := range p.ByType("kubernetes:core/v1:Service") {
 		services[s.String("metadata.namespace")+"/"+s.String("metadata.name")] = s
-		if s.String("spec.type") != "LoadBalancer" {
+		if s.String("spec.type") != "LoadBalancer" || otherClass(s) {
 			continue
 		}
 		f := front{name: "Service " + nsName(s.Inputs), namespace: s.String("metadata.namespace"), selector: selector(s), kind: model.KindNLB}
 		ann := func(k string) string { return s.String("metadata.annotations[" + k + "]") }
-		f.targetType = model.TargetTypeInstance
-		if ann(annNLBTargetType) == "ip" || ann(annLBType) == "nlb-ip" {
+		f.targetType = def
+		f.autoMode = s.String("spec.loadBalancerClass") == autoModeNLBClass
+		switch {
+		case ann(annNLBTargetType) == "ip" || ann(annLBType) == "nlb-ip" || (f.autoMode && ann(annNLBTargetType) == ""):
 			f.targetType = model.TargetTypeIP
+		case ann(annNLBTargetType) == "instance":
+			f.targetType = model.TargetTypeInstance
 		}
 		f.crossZone = attr(ann(annNLBAttributes), "load_balancing.cross_zone.enabled") == "true"
 		if f.targetType == model.TargetTypeInstance {
@@ -219,8 +329,10 @@ func frontsOf(p *plan.Plan) frontSet {
 		}
 		out = append(out, f)
 	}
+	classes := albIngressClasses(p)
 	for _, ing := range p.ByType("kubernetes:networking.k8s.io/v1:Ingress") {
-		if ing.String("spec.ingressClassName") != "alb" && ing.String("metadata.annotations[kubernetes.io/ingress.class]") != "alb" {
+		autoMode, known := classes[ing.String("spec.ingressClassName")]
+		if !known && ing.String("spec.ingressClassName") != "alb" && ing.String("metadata.annotations[kubernetes.io/ingress.class]") != "alb" {
 			continue
 		}
 		ann := func(k string) string { return ing.String("metadata.annotations[" + k + "]") }
@@ -230,11 +342,15 @@ func frontsOf(p *plan.Plan) frontSet {
 			if !ok {
 				continue
 			}
-			f := front{name: "Ingress " + nsName(ing.Inputs), namespace: ns, selector: selector(s), kind: model.KindALB,
-				targetType: model.TargetTypeInstance, crossZone: attr(ann(annALBTGAttrs), "load_balancing.cross_zone.enabled") != "false"}
-			if ann(annALBTargetType) == "ip" {
+			f := front{name: "Ingress " + nsName(ing.Inputs), namespace: ns, selector: selector(s), kind: model.KindALB, autoMode: autoMode,
+				targetType: def, crossZone: attr(ann(annALBTGAttrs), "load_balancing.cross_zone.enabled") != "false"}
+			switch {
+			case ann(annALBTargetType) == "ip" || (autoMode && ann(annALBTargetType) == ""):
 				f.targetType = model.TargetTypeIP
-			} else {
+			case ann(annALBTargetType) == "instance":
+				f.targetType = model.TargetTypeInstance
+			}
+			if f.targetType == model.TargetTypeInstance {
 				f.policy = model.PolicyCluster
 				if s.String("spec.externalTrafficPolicy") == "Local" {
 					f.policy = model.PolicyLocal
@@ -243,7 +359,18 @@ func frontsOf(p *plan.Plan) frontSet {
 			out = append(out, f)
 		}
 	}
-	return out
+	return append(out, gatewayFronts(p, services, def)...)
+}
+
+// awsServiceClasses are the Service load-balancer classes AWS serves: the AWS
+// Load Balancer Controller's and EKS Auto Mode's.
+var awsServiceClasses = map[string]bool{"service.k8s.aws/nlb": true, "eks.amazonaws.com/nlb": true}
+
+// otherClass: the Service names a load-balancer class of another controller
+// (tailscale, MetalLB, ...), so no AWS load balancer is in front of it.
+func otherClass(s plan.Resource) bool {
+	c := s.String("spec.loadBalancerClass")
+	return c != "" && !awsServiceClasses[c]
 }
 
 func backends(ing plan.Resource) []string {

@@ -5,8 +5,12 @@
 // benchmark link only OPA and YAML.
 //
 // Unreadable input (a missing file, text that is not YAML or JSON) is an *Error
-// naming the file and line; documents the rules cannot use (no kind, a kind no
-// rule reads) are skipped with a Note.
+// naming the file and line; Read goes on with the other files and returns every
+// such error at once (Errors), so one bad file does not hide the findings of
+// the rest. Documents the rules cannot use (no kind, a kind no rule reads) are
+// skipped with a Note. The path "-" reads standard input (`helm template ... |
+// eksbalance check -`); helm's "# Source: chart/templates/x.yaml" comment before
+// a document is kept as the object's Source.
 package manifests
 
 import (
@@ -30,13 +34,23 @@ import (
 
 // Object is one Kubernetes object and where it was read.
 type Object struct {
-	// Path is the file the object came from.
+	// Path is the file the object came from (StdinName for standard input).
 	Path string
 	// Line is the 1-based line where the object starts (0 when unknown).
 	Line int
+	// Source is the template a rendered document came from, from helm's
+	// "# Source: <chart>/templates/<file>" comment; empty when there is none.
+	Source string
 	// Object is the decoded object (apiVersion, kind, metadata, spec, ...).
 	Object map[string]any
 }
+
+// Stdin, given as a path, reads standard input; objects read from it carry
+// StdinName as their Path.
+const (
+	Stdin     = "-"
+	StdinName = "<stdin>"
+)
 
 // Resource is the object in the form the rules read.
 func (o Object) Resource() rules.Resource { return rules.FromKubernetes(o.Object) }
@@ -62,6 +76,27 @@ func (e *Error) Error() string { return location(e.Path, e.Line) + ": " + e.Err.
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// Errors is every input Read could not use, in path order. Read returns it
+// beside the objects of the inputs it could read.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Unwrap lets errors.As find each *Error.
+func (es Errors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
+
 func location(path string, line int) string {
 	if line > 0 {
 		return path + ":" + strconv.Itoa(line)
@@ -70,57 +105,93 @@ func location(path string, line int) string {
 }
 
 // Read reads every object under paths, in path order (directories walked in
-// lexical order). Objects whose kind no rule reads are left out with one Note
-// per kind; documents without apiVersion or kind are left out with a Note each.
+// lexical order; "-" is standard input). Objects whose kind no rule reads are
+// left out with one Note per kind; documents without apiVersion or kind are
+// left out with a Note each. A file that cannot be read or parsed does not stop
+// the others: the error is Errors, listing each, and the objects of the
+// readable files are returned with it.
 func Read(paths ...string) ([]Object, []Note, error) {
-	files, err := expand(paths)
-	if err != nil {
-		return nil, nil, err
-	}
-	var (
-		objs    []Object
-		notes   []Note
-		skipped = map[string]*kindSkip{}
-	)
-	for _, f := range files {
-		docs, err := readFile(f)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, d := range docs {
-			for _, o := range flatten(d) {
-				if n, ok := unusable(o); ok {
-					notes = append(notes, n)
-					continue
-				}
-				kind := o.Object["kind"].(string)
-				if !rules.ReadsKind(kind) {
-					s := skipped[kind]
-					if s == nil {
-						s = &kindSkip{first: o}
-						skipped[kind] = s
-					}
-					s.count++
-					continue
-				}
-				objs = append(objs, o)
+	return ReadFrom(os.Stdin, paths...)
+}
+
+// ReadFrom is Read with stdin standing for the path "-".
+func ReadFrom(stdin io.Reader, paths ...string) ([]Object, []Note, error) {
+	r := reader{skipped: map[string]*kindSkip{}}
+	for _, p := range paths {
+		files, errs := expand(p)
+		r.errs = append(r.errs, errs...)
+		for _, f := range files {
+			docs, err := readFile(f, stdin)
+			if err != nil {
+				r.errs = append(r.errs, asError(f, err))
+				continue
 			}
+			r.add(docs)
 		}
 	}
-	kinds := make([]string, 0, len(skipped))
-	for k := range skipped {
+	notes := append(r.notes, r.skippedNotes()...)
+	if len(r.errs) > 0 {
+		return r.objs, notes, r.errs
+	}
+	return r.objs, notes, nil
+}
+
+// reader collects what Read finds.
+type reader struct {
+	objs    []Object
+	notes   []Note
+	errs    Errors
+	skipped map[string]*kindSkip
+}
+
+func (r *reader) add(docs []document) {
+	for _, d := range docs {
+		for _, o := range flatten(d) {
+			if n, ok := unusable(o); ok {
+				r.notes = append(r.notes, n)
+				continue
+			}
+			kind := o.Object["kind"].(string)
+			if !rules.ReadsKind(kind) {
+				s := r.skipped[kind]
+				if s == nil {
+					s = &kindSkip{first: o}
+					r.skipped[kind] = s
+				}
+				s.count++
+				continue
+			}
+			r.objs = append(r.objs, o)
+		}
+	}
+}
+
+// skippedNotes is one note per kind no rule reads, by kind.
+func (r *reader) skippedNotes() []Note {
+	kinds := make([]string, 0, len(r.skipped))
+	for k := range r.skipped {
 		kinds = append(kinds, k)
 	}
 	sort.Strings(kinds)
+	var out []Note
 	for _, k := range kinds {
-		s := skipped[k]
-		notes = append(notes, Note{Path: s.first.Path, Line: s.first.Line,
+		s := r.skipped[k]
+		out = append(out, Note{Path: s.first.Path, Line: s.first.Line,
 			Message: fmt.Sprintf("skipped %d %s document(s), first here: no rule reads kind %s", s.count, k, k)})
 	}
-	return objs, notes, nil
+	return out
 }
 
-// Load is Read returning the objects as resources.
+func asError(path string, err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return &Error{Path: path, Err: err}
+}
+
+// Load is Read returning the objects as resources; unlike Read it returns
+// nothing but the error when any input is unreadable.
 func Load(paths ...string) ([]rules.Resource, []Note, error) {
 	objs, notes, err := Read(paths...)
 	if err != nil {
@@ -177,43 +248,63 @@ func flatten(d document) []Object {
 		if i < len(lines) {
 			line = lines[i]
 		}
-		out = append(out, Object{Path: o.Path, Line: line, Object: m})
+		out = append(out, Object{Path: o.Path, Line: line, Source: o.Source, Object: m})
 	}
 	return out
 }
 
 var extensions = map[string]bool{".yaml": true, ".yml": true, ".json": true}
 
-// expand turns the arguments into files: a file is taken whatever its name, a
-// directory contributes its .yaml, .yml and .json files, recursively.
-func expand(paths []string) ([]string, error) {
-	var files []string
-	for _, p := range paths {
-		info, err := os.Stat(p)
+// expand turns an argument into files: a file is taken whatever its name, a
+// directory contributes its .yaml, .yml and .json files, recursively, and "-"
+// stands for standard input. What cannot be opened is an error; the rest of a
+// directory is still walked.
+func expand(p string) ([]string, Errors) {
+	var (
+		files []string
+		errs  Errors
+	)
+	if p == Stdin {
+		return []string{p}, nil
+	}
+	info, err := os.Stat(p)
+	if err != nil {
+		return nil, Errors{{Path: p, Err: errors.Unwrap(err)}}
+	}
+	if !info.IsDir() {
+		return []string{p}, nil
+	}
+	err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
-			return nil, &Error{Path: p, Err: errors.Unwrap(err)}
-		}
-		if !info.IsDir() {
-			files = append(files, p)
-			continue
-		}
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return &Error{Path: path, Err: errors.Unwrap(err)}
-			}
-			if !d.IsDir() && extensions[strings.ToLower(filepath.Ext(path))] {
-				files = append(files, path)
+			errs = append(errs, &Error{Path: path, Err: errors.Unwrap(err)})
+			if d != nil && d.IsDir() {
+				return filepath.SkipDir
 			}
 			return nil
-		})
-		if err != nil {
-			return nil, err
 		}
+		if !d.IsDir() && extensions[strings.ToLower(filepath.Ext(path))] {
+			files = append(files, path)
+		}
+		return nil
+	})
+	if err != nil {
+		errs = append(errs, &Error{Path: p, Err: err})
 	}
-	return files, nil
+	return files, errs
 }
 
-func readFile(path string) ([]document, error) {
+func readFile(path string, stdin io.Reader) ([]document, error) {
+	if path == Stdin {
+		b, err := io.ReadAll(stdin)
+		if err != nil {
+			return nil, &Error{Path: StdinName, Err: err}
+		}
+		// JSON is sniffed: a stream of objects ({...}{...}) is not YAML.
+		if t := bytes.TrimLeft(b, " \t\r\n"); len(t) > 0 && t[0] == '{' {
+			return readJSON(StdinName, b)
+		}
+		return readYAML(StdinName, b)
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, &Error{Path: path, Err: errors.Unwrap(err)}
@@ -228,6 +319,7 @@ var yamlLine = regexp.MustCompile(`line (\d+)`)
 
 func readYAML(path string, b []byte) ([]document, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
+	sourceAt := helmSources(b)
 	var out []document
 	for {
 		var doc yaml.Node
@@ -250,11 +342,47 @@ func readYAML(path string, b []byte) ([]document, error) {
 		case nil:
 			continue // a document holding only comments
 		case map[string]any:
-			out = append(out, document{Object{Path: path, Line: root.Line, Object: m}, listItemLines(root)})
+			out = append(out, document{Object{Path: path, Line: root.Line, Source: sourceAt(root.Line), Object: m}, listItemLines(root)})
 		default:
 			return nil, &Error{Path: path, Line: root.Line,
 				Err: fmt.Errorf("document is a YAML %s, not a Kubernetes object (a mapping with apiVersion and kind)", nodeKind(root))}
 		}
+	}
+}
+
+var (
+	sourceComment = regexp.MustCompile(`^#\s*Source:\s*(\S+)\s*$`)
+	documentStart = regexp.MustCompile(`^---(\s|$)`)
+)
+
+// helmSources finds the "# Source: <path>" comments helm template writes
+// after each "---". It reads the text itself: yaml.v3 attaches such a comment
+// to the document before it when a blank line follows. The result gives, for
+// the line a document's object starts on, the source named between that
+// document's "---" and its first line.
+func helmSources(b []byte) func(line int) string {
+	type mark struct {
+		line   int
+		source string // "" for a document start
+	}
+	var marks []mark
+	for i, l := range strings.Split(string(b), "\n") {
+		l = strings.TrimRight(l, "\r")
+		if documentStart.MatchString(l) {
+			marks = append(marks, mark{line: i + 1})
+		} else if m := sourceComment.FindStringSubmatch(l); m != nil {
+			marks = append(marks, mark{line: i + 1, source: m[1]})
+		}
+	}
+	return func(line int) string {
+		src := ""
+		for _, m := range marks {
+			if m.line >= line {
+				break
+			}
+			src = m.source // a document start resets it
+		}
+		return src
 	}
 }
 

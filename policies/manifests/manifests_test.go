@@ -202,3 +202,45 @@ func BenchmarkCheck1000(b *testing.B) {
 		}
 	}
 }
+
+// TestReadGoesOnPastBadFiles: the objects of the readable inputs come back
+// beside an Errors listing every unreadable one.
+func TestReadGoesOnPastBadFiles(t *testing.T) {
+	t.Parallel()
+	objs, _, err := manifests.Read("testdata/bad/broken.yaml", "testdata/mixed/list.yml", "testdata/bad/broken.json", "testdata/missing.yaml")
+	var errs manifests.Errors
+	if !errors.As(err, &errs) || len(errs) != 3 {
+		t.Fatalf("err = %v, want Errors of 3", err)
+	}
+	if errs[0].Line != 5 || errs[1].Line != 4 || !strings.Contains(errs[2].Error(), "no such file") {
+		t.Errorf("errors %v", errs)
+	}
+	if len(objs) != 2 {
+		t.Errorf("%d objects from list.yml, want 2", len(objs))
+	}
+}
+
+// TestReadStdinHelmSource: "-" reads the given stdin; helm's "# Source:"
+// comments name each document's template.
+func TestReadStdinHelmSource(t *testing.T) {
+	t.Parallel()
+	in := "---\n# Source: web/templates/service.yaml\napiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {type: ClusterIP}\n" +
+		"---\n# Source: web/templates/pdb.yaml\n\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: web}\n" +
+		"---\napiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n"
+	objs, _, err := manifests.ReadFrom(strings.NewReader(in), manifests.Stdin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range objs {
+		got = append(got, fmt.Sprintf("%s:%d %s %q", o.Path, o.Line, o.Object["kind"], o.Source))
+	}
+	want := []string{
+		`<stdin>:3 Service "web/templates/service.yaml"`,
+		`<stdin>:10 PodDisruptionBudget "web/templates/pdb.yaml"`,
+		`<stdin>:14 Namespace ""`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

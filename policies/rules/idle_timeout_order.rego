@@ -23,7 +23,7 @@ meta := {
 
 findings contains lib.finding(meta, d, msg) if {
 	some b in lib.balanced
-	b.front.kind in {"nlb", "alb"}
+	b.front.kind in {"nlb", "alb", "gateway-alb", "gateway-nlb"}
 	d := lib.resources[b.deployment]
 	some c in lib.containers(d)
 	backend := lib.env_number(c, "EKSBALANCE_IDLE_TIMEOUT")
@@ -37,7 +37,7 @@ findings contains lib.finding(meta, d, msg) if {
 
 findings contains lib.finding(meta, d, msg) if {
 	some b in lib.balanced
-	b.front.kind in {"nlb", "alb"}
+	b.front.kind in {"nlb", "alb", "gateway-alb", "gateway-nlb"}
 	d := lib.resources[b.deployment]
 	some c in lib.containers(d)
 	told := lib.env_number(c, "EKSBALANCE_LB_IDLE_TIMEOUT")

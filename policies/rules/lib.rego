@@ -111,8 +111,11 @@ kubernetes_type(api_version, kind) := sprintf("kubernetes:core/%s:%s", [api_vers
 # kubernetes_kinds are the kinds some rule reads; eksbalance check skips the rest
 # with a note.
 kubernetes_kinds := {
-	"Deployment", "Service", "Ingress", "IngressClass", "PodDisruptionBudget",
-	"Namespace", "TargetGroupBinding",
+	"Deployment", "StatefulSet", "DaemonSet", "Service", "Ingress", "IngressClass",
+	"PodDisruptionBudget", "Namespace", "TargetGroupBinding",
+	# The controller's class parameters and the Gateway API (lib_gateway.rego).
+	"IngressClassParams", "Gateway", "GatewayClass", "HTTPRoute", "TCPRoute",
+	"LoadBalancerConfiguration", "TargetGroupConfiguration",
 }
 
 # ---------------------------------------------------------------------------
@@ -127,7 +130,7 @@ kind(r) := split(r.type, ":")[2] if is_kubernetes(r)
 
 kind(r) := r.type if not is_kubernetes(r)
 
-_cluster_scoped := {"Namespace", "IngressClass", "Node", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition"}
+_cluster_scoped := {"Namespace", "IngressClass", "Node", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "IngressClassParams", "GatewayClass"}
 
 namespace(r) := "" if not is_kubernetes(r)
 
@@ -278,6 +281,12 @@ _of_kind(k) := [i | idx := _indexes_by_kind; some i in object.get(idx, k, set())
 
 deployments := _of_kind("Deployment")
 
+# workloads are the pod-owning objects a load balancer can front: Deployments,
+# StatefulSets and DaemonSets. The rules below say "Deployment" for all three;
+# a rule that does not apply to a kind (zone spread and PDBs for a DaemonSet,
+# which runs one pod per node) excludes it itself.
+workloads := array.concat(array.concat(deployments, _of_kind("StatefulSet")), _of_kind("DaemonSet"))
+
 services := _of_kind("Service")
 
 ingresses := _of_kind("Ingress")
@@ -310,11 +319,11 @@ replicas(d) := number_or(object.get(d.properties, ["spec", "replicas"], 1), 1)
 
 grace_period(d) := number_or(object.get(pod_spec(d), "terminationGracePeriodSeconds", default_grace_period), default_grace_period)
 
-# deployments_by_label indexes Deployments by [namespace, label key, label value]
-# of their pod template, so a Service finds the Deployments it selects without
-# comparing against every Deployment.
+# deployments_by_label indexes workloads (Deployments, StatefulSets, DaemonSets)
+# by [namespace, label key, label value] of their pod template, so a Service
+# finds the workloads it selects without comparing against every one.
 deployments_by_label[[namespace(d), k, v]] contains i if {
-	some i in deployments
+	some i in workloads
 	d := resources[i]
 	some k, v in pod_labels(d)
 }
@@ -343,6 +352,16 @@ is_loadbalancer_service(s) if {
 	s.properties.spec.type == "LoadBalancer"
 }
 
+# other_lb_class: a Service of type LoadBalancer whose spec.loadBalancerClass
+# names another controller (tailscale, MetalLB, ...). Neither the in-tree cloud
+# provider nor the AWS Load Balancer Controller acts on it, so no AWS load
+# balancer fronts it and no rule judges it as one.
+other_lb_class(s) if {
+	is_loadbalancer_service(s)
+	_has_lb_class(s)
+	not controller_nlb(s)
+}
+
 nlb_type_annotation := "service.beta.kubernetes.io/aws-load-balancer-type"
 
 nlb_class := "service.k8s.aws/nlb"
@@ -353,18 +372,46 @@ controller_nlb(s) if {
 	s.properties.spec.loadBalancerClass == nlb_class
 }
 
+# The annotation counts only without a loadBalancerClass: the controller ignores
+# a Service whose class it does not own, whatever the annotation says.
 controller_nlb(s) if {
 	is_loadbalancer_service(s)
 	annotation(s, nlb_type_annotation) in {"external", "nlb-ip"}
+	not _has_lb_class(s)
 }
 
-# nlb_target_type: nlb-ip implies ip; otherwise the target-type annotation, whose
-# controller default is instance.
+_has_lb_class(s) if {
+	c := s.properties.spec.loadBalancerClass
+	is_string(c)
+	c != ""
+}
+
+# EKS Auto Mode's own load balancing (components/loadbalancer/automode.go): a
+# Service of class eks.amazonaws.com/nlb is a controller-managed NLB (not the
+# in-tree provider) whose target type defaults to ip; an IngressClass of
+# controller eks.amazonaws.com/alb serves ALBs whose target type comes from its
+# IngressClassParams (default ip). Auto Mode has no pod readiness gate.
+automode_nlb_class := "eks.amazonaws.com/nlb"
+
+automode_alb_controller := "eks.amazonaws.com/alb"
+
+automode_nlb(s) if {
+	is_loadbalancer_service(s)
+	s.properties.spec.loadBalancerClass == automode_nlb_class
+}
+
+controller_nlb(s) if automode_nlb(s)
+
+# nlb_target_type: nlb-ip implies ip; otherwise the target-type annotation; an
+# Auto Mode NLB defaults to ip; else the controller's default target type
+# (lib_controller.rego: the cluster's when given, instance for a stock controller).
 nlb_target_type(s) := "ip" if {
 	annotation(s, nlb_type_annotation) == "nlb-ip"
 } else := t if {
 	t := annotation(s, "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type")
-} else := "instance"
+} else := "ip" if {
+	automode_nlb(s)
+} else := controller.defaultTargetType
 
 alb_controller := "ingress.k8s.aws/alb"
 
@@ -380,19 +427,43 @@ alb_ingress_classes := {name(r) |
 	some r in resources
 	is_kubernetes(r)
 	kind(r) == "IngressClass"
-	r.properties.spec.controller == alb_controller
+	r.properties.spec.controller in {alb_controller, automode_alb_controller}
 }
+
+# automode_ingress_classes are the IngressClasses in the set served by EKS Auto
+# Mode, each with the target type its IngressClassParams give (default ip).
+automode_ingress_classes := {name(r): _params_target_type(r) |
+	some r in resources
+	is_kubernetes(r)
+	kind(r) == "IngressClass"
+	r.properties.spec.controller == automode_alb_controller
+}
+
+_params_target_type(class) := t if {
+	some p in resources
+	is_kubernetes(p)
+	kind(p) == "IngressClassParams"
+	name(p) == class.properties.spec.parameters.name
+	t := p.properties.spec.targetType
+} else := "ip"
+
+automode_ingress(ing) if automode_ingress_classes[ing.properties.spec.ingressClassName]
 
 alb_ingresses := [i |
 	some i in ingresses
 	alb_ingress(resources[i])
 ]
 
-# ingress_backends are the Service names an Ingress routes to.
+# ingress_backends are the Service names an Ingress routes to (networking.k8s.io/v1
+# backend.service.name, or serviceName in the v1beta1 forms older manifests use).
 ingress_backends(ing) := {n | n := ing.properties.spec.defaultBackend.service.name} | {n |
 	some rule in ing.properties.spec.rules
 	some p in rule.http.paths
 	n := p.backend.service.name
+} | {n | n := ing.properties.spec.backend.serviceName} | {n |
+	some rule in ing.properties.spec.rules
+	some p in rule.http.paths
+	n := p.backend.serviceName
 }
 
 # alb_setting reads an ALB annotation the controller accepts on both objects; the
@@ -401,9 +472,16 @@ alb_setting(s, _, key) := annotation(s, key)
 
 alb_setting(s, ing, key) := annotation(ing, key) if not annotation(s, key)
 
+# alb_target_type: the IngressClassParams of the Ingress's class when it sets one
+# (the controller then ignores the annotation), else the annotation (Service
+# first), else the controller's default target type.
 alb_target_type(s, ing) := t if {
+	t := class_params_target_type(ing)
+} else := t if {
 	t := alb_setting(s, ing, "alb.ingress.kubernetes.io/target-type")
-} else := "instance"
+} else := t if {
+	t := automode_ingress_classes[ing.properties.spec.ingressClassName]
+} else := controller.defaultTargetType
 
 # fronts lists every (load balancer, Service) pair; kind is "nlb" (controller NLB),
 # "legacy" (in-tree cloud provider), "alb" (ALB Ingress) or "tgb"
@@ -415,7 +493,10 @@ alb_target_type(s, ing) := t if {
 # per query but re-evaluates a partial set every time one is iterated inside a
 # loop. They are arrays, not sets, because OPA hashes objects of small integers
 # into few buckets and set insertion then turns quadratic.
-fronts := array.concat(array.concat(_nlb_fronts, _legacy_fronts), array.concat(_alb_fronts, _tgb_fronts))
+fronts := array.concat(
+	array.concat(array.concat(_nlb_fronts, _legacy_fronts), array.concat(_alb_fronts, _tgb_fronts)),
+	gateway_fronts, # lib_gateway.rego
+)
 
 _nlb_fronts := [f |
 	some i in services
@@ -429,6 +510,7 @@ _legacy_fronts := [f |
 	s := resources[i]
 	is_loadbalancer_service(s)
 	not controller_nlb(s)
+	not other_lb_class(s)
 	f := {"kind": "legacy", "service": i, "target_type": "instance"}
 ]
 
@@ -445,6 +527,17 @@ _tgb_fronts := [f |
 	some i in idx[[namespace(tgb), tgb.properties.spec.serviceRef.name]]
 	f := {"kind": "tgb", "service": i, "binding": b, "target_type": object.get(tgb.properties, ["spec", "targetType"], "instance")}
 ]
+
+# automode_front: EKS Auto Mode provisions this front's load balancer.
+automode_front(f) if {
+	f.kind == "nlb"
+	automode_nlb(resources[f.service])
+}
+
+automode_front(f) if {
+	f.kind == "alb"
+	automode_ingress(resources[f.ingress])
+}
 
 # describe_front names a load balancer in a message.
 describe_front(f) := sprintf("NLB of Service %s", [name(resources[f.service])]) if f.kind == "nlb"
@@ -533,13 +626,31 @@ _alb_hc_value(s, ing, suffix, field) := n if {
 	n := to_number(alb_setting(s, ing, concat("", [_alb_hc, suffix])))
 } else := alb_health_defaults[field]
 
+# front_time_to_healthy is the seconds a registered target needs to pass its
+# health checks: healthy threshold x interval.
+front_time_to_healthy(f) := n * i if {
+	f.kind == "nlb"
+	s := resources[f.service]
+	n := _nlb_hc_value(s, "healthy-threshold", "healthy")
+	i := _nlb_hc_value(s, "interval", "interval")
+}
+
+front_time_to_healthy(f) := n * i if {
+	f.kind == "alb"
+	s := resources[f.service]
+	ing := resources[f.ingress]
+	n := _alb_hc_value(s, ing, "healthy-threshold-count", "healthy")
+	i := _alb_hc_value(s, ing, "healthcheck-interval-seconds", "interval")
+}
+
 # front_time_to_unhealthy is the seconds a front keeps routing to a stopped pod.
 front_time_to_unhealthy(f) := time_to_unhealthy(hc.interval, hc.timeout, hc.unhealthy) if hc := health_check(f)
 
 # Deregistration propagation: how long the load balancer may keep sending new work
 # to a terminating pod after the controller deregisters it (IP targets). Not an
 # AWS setting: components/loadbalancer's assumed bound (NLBs were measured to
-# keep opening connections for about two minutes). A stack that chose another
+# keep opening connections for about two minutes, LBC issues 2366 and 3270; the
+# ALB's 15 s is an unmeasured assumption). A stack that chose another
 # bound carries it in the eksbalance.io/deregistration-propagation-seconds
 # annotation, which the loadbalancer package writes.
 deregistration_propagation_defaults := {"nlb": 120, "alb": 15}
@@ -613,7 +724,28 @@ idle_timeout(f) := nlb_idle_timeout_default if {
 idle_timeout(f) := n if {
 	f.kind == "alb"
 	n := to_number(attribute(resources[f.ingress], "alb.ingress.kubernetes.io/load-balancer-attributes", "idle_timeout.timeout_seconds"))
+} else := n if {
+	# EKS Auto Mode takes load-balancer attributes from the IngressClassParams.
+	f.kind == "alb"
+	n := to_number(automode_params_attribute(resources[f.ingress], "idle_timeout.timeout_seconds"))
 } else := alb_idle_timeout_default if f.kind == "alb"
+
+# automode_params_attribute reads a load-balancer attribute from the
+# IngressClassParams of an Auto Mode Ingress's class.
+automode_params_attribute(ing, key) := v if {
+	some c in resources
+	is_kubernetes(c)
+	kind(c) == "IngressClass"
+	name(c) == ing.properties.spec.ingressClassName
+	c.properties.spec.controller == automode_alb_controller
+	some p in resources
+	is_kubernetes(p)
+	kind(p) == "IngressClassParams"
+	name(p) == c.properties.spec.parameters.name
+	some a in p.properties.spec.loadBalancerAttributes
+	a.key == key
+	v := a.value
+}
 
 _nlb_port_idle(s, p) := n if {
 	key := sprintf("service.beta.kubernetes.io/aws-load-balancer-listener-attributes.TCP-%v", [p.port])

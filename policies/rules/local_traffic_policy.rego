@@ -22,6 +22,7 @@ findings contains lib.finding(meta, s, msg) if {
 	some i in lib.services
 	s := lib.resources[i]
 	lib.is_loadbalancer_service(s)
+	not lib.other_lb_class(s)
 	s.properties.spec.externalTrafficPolicy == "Local"
 	not _ip_targets(s)
 	msg := "spec.externalTrafficPolicy is \"Local\" with instance targets: each node with a ready pod gets an equal share, split among that node's pods, so pods on crowded nodes get less; use IP targets (aws-load-balancer-nlb-target-type: ip), which bypass node ports"

@@ -14,7 +14,8 @@ meta := {
 		"Balancer Controller adds a readiness gate that waits for target health to pods created in a",
 		"namespace labelled elbv2.k8s.aws/pod-readiness-gate-inject=enabled. Caught: a Namespace present",
 		"in the set, without that label, holding an IP-target NLB Service, ALB Ingress backend or",
-		"TargetGroupBinding. A namespace not in the set is not judged (see max-unavailable).",
+		"TargetGroupBinding. A namespace not in the set is not judged (see max-unavailable). EKS Auto",
+		"Mode fronts are left out: Auto Mode has no readiness gate (see automode-min-ready).",
 	]),
 }
 
@@ -27,6 +28,7 @@ findings contains lib.finding(meta, ns, msg) if {
 	ip_fronts := {lib.describe_front(f) |
 		some f in lib.fronts
 		lib.ip_targets(f)
+		not lib.automode_front(f) # Auto Mode injects no gate; see automode-min-ready
 		lib.namespace(lib.resources[f.service]) == n
 	}
 	count(ip_fronts) > 0

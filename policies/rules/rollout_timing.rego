@@ -19,7 +19,7 @@ meta := {
 		"target for an unhealthy lag, 40 s assumed (30-40 s measured, aws/containers-roadmap issue 470;",
 		"none assumed for an ALB), or the eksbalance.io/unhealthy-lag-seconds annotation. With IP targets",
 		"the load balancer also keeps sending new work until the controller's deregistration has",
-		"propagated: assumed 120 s for an NLB (measured publicly; AWS documents it as immediate) and 15 s",
+		"propagated: assumed 120 s for an NLB (measured publicly, LBC issues 2366 and 3270; AWS documents it as immediate) and 15 s",
 		"for an ALB (an unmeasured assumption), or the eksbalance.io/deregistration-propagation-seconds",
 		"annotation; the bound is the later of the two paths, as in components/loadbalancer's",
 		"Timings.StopSendingAfter. The wait is lifecycle.preStop.sleep.seconds or the sum of the `sleep N`",

@@ -205,6 +205,10 @@ func (e *Evaluator) EvaluateResource(ctx context.Context, r Resource) ([]Violati
 }
 
 func (e *Evaluator) eval(ctx context.Context, resources []Resource, partial bool) ([]Violation, error) {
+	return e.evalWith(ctx, resources, partial, Options{})
+}
+
+func (e *Evaluator) evalWith(ctx context.Context, resources []Resource, partial bool, opts Options) ([]Violation, error) {
 	items := make([]*ast.Term, 0, len(resources))
 	for _, r := range resources {
 		props, err := ast.InterfaceToValue(normalize(r.Properties))
@@ -221,6 +225,16 @@ func (e *Evaluator) eval(ctx context.Context, resources []Resource, partial bool
 		ast.Item(ast.StringTerm("resources"), ast.ArrayTerm(items...)),
 		ast.Item(ast.StringTerm("partial"), ast.BooleanTerm(partial)),
 	)
+	if c := opts.Controller; c != nil {
+		src := c.Source
+		if src == "" {
+			src = "the controller defaults given"
+		}
+		input.Insert(ast.StringTerm("controller"), ast.ObjectTerm(
+			ast.Item(ast.StringTerm("defaultTargetType"), ast.StringTerm(c.DefaultTargetType)),
+			ast.Item(ast.StringTerm("source"), ast.StringTerm(src)),
+		))
+	}
 	rs, err := e.violations.Eval(ctx, rego.EvalParsedInput(input))
 	if err != nil {
 		return nil, fmt.Errorf("rules: evaluate: %w", err)

@@ -7,14 +7,15 @@ meta := {
 	"id": "zone-spread",
 	"severity": "mandatory",
 	"scope": "set",
-	"title": "Load-balanced Deployments spread their pods evenly over zones",
+	"title": "Load-balanced Deployments and StatefulSets spread their pods evenly over zones",
 	"doc": concat(" ", [
 		"The scheduler does not keep pods per zone equal on its own; after rollouts, node loss or an AZ",
 		"recovery one zone can hold most pods, and with cross-zone traffic or zonal clients that zone's",
-		"pods run hotter. Caught: a load-balanced Deployment with 2 or more replicas (1 when unset)",
-		"without a topologySpreadConstraints entry with topologyKey topology.kubernetes.io/zone, maxSkew",
-		"<= 1 and a labelSelector that matches its own pod labels (a constraint selecting other pods",
-		"spreads nothing). whenUnsatisfiable may be either value.",
+		"pods run hotter. Caught: a load-balanced Deployment or StatefulSet with 2 or more replicas (1",
+		"when unset) without a topologySpreadConstraints entry with topologyKey",
+		"topology.kubernetes.io/zone, maxSkew <= 1 and a labelSelector that matches its own pod labels",
+		"(a constraint selecting other pods spreads nothing). whenUnsatisfiable may be either value. DaemonSets run one pod per node and",
+		"spread as the node groups do (node-groups-balanced).",
 	]),
 }
 
@@ -51,6 +52,7 @@ _selector_text(c, d) := "not matching the pod labels" if {
 findings contains lib.finding(meta, d, msg) if {
 	some i in lib.load_balanced
 	d := lib.resources[i]
+	lib.kind(d) != "DaemonSet" # one pod per node: it spreads as the nodes do
 	lib.replicas(d) >= 2
 	not _spreads_by_zone(d)
 	msg := sprintf(

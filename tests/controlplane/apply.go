@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,21 +13,15 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"time"
 
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/restmapper"
 )
-
-//go:embed crds/*.yaml
-var crdFiles embed.FS
 
 // FieldManager is the server-side-apply manager name of everything the tests apply.
 const FieldManager = "eksbalance-controlplane-test"
@@ -125,8 +118,10 @@ func (c *Cluster) Apply(t TestingT, objs []*unstructured.Unstructured) {
 
 // ApplyE server-side applies the objects with fieldValidation=Strict, so an unknown or
 // duplicated field is an error from the real API server rather than a silent drop.
-// A TargetGroupBinding gets a minimal CRD installed first (crds/); any other kind the
-// server does not know is an error naming it. Every failure is reported, not just the first.
+// An object of the Gateway API or of the AWS Load Balancer Controller's groups gets
+// the real CRDs installed first (InstallCRDsE, from testdata/upstream), so it is
+// validated by their schemas and CEL rules; any other kind the server does not know
+// is an error naming it. Every failure is reported, not just the first.
 func (c *Cluster) ApplyE(t TestingT, objs []*unstructured.Unstructured) error {
 	t.Helper()
 	ctx := context.Background()
@@ -138,8 +133,8 @@ func (c *Cluster) ApplyE(t TestingT, objs []*unstructured.Unstructured) error {
 	for _, obj := range sorted {
 		gvk := obj.GroupVersionKind()
 		mapping, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-		if meta.IsNoMatchError(err) && gvk.Group == "elbv2.k8s.aws" && gvk.Kind == "TargetGroupBinding" {
-			if err = c.installCRDE(t, "targetgroupbindings.elbv2.k8s.aws"); err == nil {
+		if meta.IsNoMatchError(err) && crdGroups[gvk.Group] {
+			if err = c.InstallCRDsE(t); err == nil {
 				mapper.Reset()
 				mapping, err = mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 			}
@@ -181,44 +176,6 @@ func (c *Cluster) applyOne(ctx context.Context, mapping *meta.RESTMapping, obj *
 		return fmt.Errorf("apply %s %s/%s: %w", obj.GetKind(), obj.GetNamespace(), obj.GetName(), err)
 	}
 	return nil
-}
-
-// installCRDE applies an embedded CRD and waits until it is Established.
-func (c *Cluster) installCRDE(t TestingT, name string) error {
-	t.Helper()
-	data, err := crdFiles.ReadFile("crds/" + name + ".yaml")
-	if err != nil {
-		return fmt.Errorf("no embedded CRD %s: %w", name, err)
-	}
-	objs, err := decodeManifests(data)
-	if err != nil {
-		return err
-	}
-	mapping := &meta.RESTMapping{
-		Resource: schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"},
-		Scope:    meta.RESTScopeRoot,
-	}
-	ctx := context.Background()
-	if err := c.applyOne(ctx, mapping, objs[0]); err != nil {
-		return err
-	}
-	t.Logf("installed the minimal %s CRD from tests/controlplane/crds (no AWS Load Balancer Controller here)", name)
-	return c.WaitUntilE(t, "CRD "+name+" Established", 30*time.Second, func() error {
-		u, err := c.Dynamic.Resource(mapping.Resource).Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		var crd apiextensionsv1.CustomResourceDefinition
-		if err := runtimeFromUnstructured(u, &crd); err != nil {
-			return err
-		}
-		for _, cond := range crd.Status.Conditions {
-			if cond.Type == apiextensionsv1.Established && cond.Status == apiextensionsv1.ConditionTrue {
-				return nil
-			}
-		}
-		return fmt.Errorf("%w: CRD %s not Established", errNotReady, name)
-	})
 }
 
 // ReadinessGatePrefixes are the condition types the AWS Load Balancer Controller's

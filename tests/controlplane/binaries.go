@@ -26,7 +26,7 @@ type TestingT interface {
 
 // KubernetesVersion is the k8s.io/kubernetes release this module pins in go.mod. build.sh
 // names its output directory after it; a unit test keeps the two in step.
-const KubernetesVersion = "v1.33.0"
+const KubernetesVersion = "v1.36.3"
 
 // BinDirEnv names the environment variable that points at a directory holding the
 // control-plane binaries, overriding the cache directory build.sh writes to.

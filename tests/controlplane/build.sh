@@ -84,7 +84,7 @@ for name in "${todo[@]}"; do
 	rm -f "$tmp"
 	if [[ "$name" == "kwok" ]]; then
 		# kwok is installed from its own module graph, not from this go.mod: required here
-		# it does not compile (its easycel dependency fails against Kubernetes 1.33's
+		# it does not compile (its easycel dependency failed against Kubernetes 1.33's
 		# cel-go) and it would raise libraries under the API server.
 		gobin="$(mktemp -d)"
 		GOBIN="$gobin" go install -trimpath \

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	corev1helpers "k8s.io/component-helpers/scheduling/corev1"
 	"k8s.io/component-helpers/scheduling/corev1/nodeaffinity"
+	"k8s.io/klog/v2"
 )
 
 // SpreadCheck checks a placement against topology spread constraints after the fact, the
@@ -95,9 +96,11 @@ func (s SpreadCheck) checkOne(c corev1.TopologySpreadConstraint, nodes []corev1.
 			}
 		}
 		if c.NodeTaintsPolicy != nil && *c.NodeTaintsPolicy == corev1.NodeInclusionPolicyHonor {
-			if _, untolerated := corev1helpers.FindMatchingUntoleratedTaint(n.Spec.Taints, s.Template.Spec.Tolerations, func(t *corev1.Taint) bool {
+			// Toleration comparison operators (Gt/Lt, alpha in 1.35) stay off, as in
+			// the scheduler's default feature set.
+			if _, untolerated := corev1helpers.FindMatchingUntoleratedTaint(klog.Background(), n.Spec.Taints, s.Template.Spec.Tolerations, func(t *corev1.Taint) bool {
 				return t.Effect == corev1.TaintEffectNoSchedule || t.Effect == corev1.TaintEffectNoExecute
-			}); untolerated {
+			}, false); untolerated {
 				continue
 			}
 		}

@@ -22,6 +22,18 @@
 //     (externalTrafficPolicy Cluster) or among the node's own (Local, where a
 //     node without a pod fails the load balancer's health check).
 //
+// Two more checks measure what the model's long-lived-callers view and
+// zone-lost rows predict. TestClientPopulationsMatchModel runs client
+// populations (measure.Callers: callers pinned to one zone's frontend by a
+// cached DNS answer, keepalive pools paced per connection, the backend's
+// recycling on or off) through frontends that draw a target per connection
+// (BalanceRandom, the NLB's flow hash) or per request, with a scale-out in the
+// middle of the run, and holds the p95 of per-window max/mean and the time
+// until the new pods carry their share to the model's band for one run.
+// TestZoneOutMatchesZoneLostRow takes a zone out under load (its frontend out
+// of DNS and disabled, its pods killed) and compares the shares after the shift
+// settles with the zone-lost row.
+//
 // The lab reads its expected shares from the model package and measures with
 // the measure package, the same code the live suite runs against AWS. Every
 // process it starts is killed at the end of the test that started it, also on

@@ -29,6 +29,11 @@ const (
 	BalanceRoundRobin Balance = "roundrobin"
 	// BalanceLeastConn: the ALB's least outstanding requests.
 	BalanceLeastConn Balance = "leastconn"
+	// BalanceRandom: an NLB's flow hash, which sends each new connection to
+	// a target drawn independently of the others (the source port makes the
+	// hash random), so a few long-lived connections can pile onto one pod;
+	// what the model's long-lived-callers view assumes.
+	BalanceRandom Balance = "random"
 )
 
 // HealthCheck is haproxy's health check on every target, the lab's scaled-down
@@ -79,8 +84,9 @@ type Backend struct {
 	Work time.Duration
 	// Abrupt makes the pod exit at once on SIGTERM (the anti-pattern).
 	Abrupt bool
-	// MaxConnRequests makes the app recycle a connection after this many
-	// requests (serve's MaxConnRequests). Default 0: off.
+	// MaxConnAge and MaxConnRequests are serve's connection recycling
+	// (EKSBALANCE_MAX_CONN_AGE, _REQUESTS). Default 0: off.
+	MaxConnAge      time.Duration
 	MaxConnRequests int
 	// PreStop is the preStop hook a kubelet runs before SIGTERM, in Roll.
 	// Default 0.
@@ -321,7 +327,13 @@ func (l *layout) config(statsSocket string) string {
 			w("    option http-server-close")
 			w("    http-reuse never")
 		}
-		w("    balance %s", l.spec.Balance)
+		if l.spec.Balance == BalanceRandom {
+			// A uniform draw per connection, as the node tier below.
+			w("    balance hash rand")
+			w("    hash-type map-based")
+		} else {
+			w("    balance %s", l.spec.Balance)
+		}
 		if l.spec.LoadBalancer != nil {
 			// The stand-in checks health and sets each server's state.
 			for _, s := range f.servers {
@@ -434,12 +446,9 @@ func (lab *Lab) startPod(p *Pod, slot int) error {
 	b := lab.l.spec.Backend
 	args := []string{"-name", p.Name, "-addr", p.addrs[slot],
 		"-shutdown-delay", b.ShutdownDelay.String(), "-drain-timeout", b.DrainTimeout.String(),
-		"-work", b.Work.String()}
+		"-work", b.Work.String(), "-max-conn-age", b.MaxConnAge.String(), "-max-conn-requests", fmt.Sprint(b.MaxConnRequests)}
 	if b.Abrupt {
 		args = append(args, "-abrupt")
-	}
-	if b.MaxConnRequests > 0 {
-		args = append(args, "-max-conn-requests", fmt.Sprint(b.MaxConnRequests))
 	}
 	logName := serverName(p.Name) + fmt.Sprintf(".s%d", slot)
 	proc, line, err := startProcess(lab.t, lab.dir, logName, true, lab.bin, args...)

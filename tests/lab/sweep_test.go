@@ -158,7 +158,8 @@ type sweepRun struct {
 // with the old 30 s deregistration delay: connection termination then cuts
 // the keepalive connections.
 //
-// Set EKSBALANCE_SWEEP_SVG to a file name to get the chart (make bench does).
+// Set EKSBALANCE_LAB_CHARTS to a directory to get the chart, prestop-sweep.svg
+// (make bench does: out/charts).
 func TestPreStopSweep(t *testing.T) {
 	requireTool(t, "haproxy")
 	t.Parallel()
@@ -246,8 +247,9 @@ func TestPreStopSweep(t *testing.T) {
 				r.Front, r.Client, r.PreStop, r.Lost, r.Requests, run.res.Timeline())
 		}
 	}
-	if path := os.Getenv("EKSBALANCE_SWEEP_SVG"); path != "" {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if dir := os.Getenv("EKSBALANCE_LAB_CHARTS"); dir != "" {
+		path := filepath.Join(dir, "prestop-sweep.svg")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
 		if err := os.WriteFile(path, sweep.SVG("lab: requests lost in a rolling update vs preStop / bound", rows), 0o644); err != nil {

@@ -9,7 +9,9 @@
 //
 // # What it does
 //
-// For examples/nlb-service and examples/alb-ingress, in parallel:
+// For examples/nlb-service, examples/alb-ingress and examples/gateway-nlb (the
+// same NLB settings behind a Gateway of class aws-nlb with a TCPRoute), in
+// parallel:
 //
 //  1. Deploys the program with the Pulumi Automation API as a new stack
 //     (live-MMDD-HHMM-xxxx), with aws:region, <project>:replicas=6 and
@@ -19,8 +21,11 @@
 //  2. Writes the kubeconfig output to a temporary file and, with Terratest's
 //     k8s helpers, waits for the Deployment, checks that the Service (NLB) or
 //     Ingress (ALB) carries exactly the annotations the workload component
-//     renders for the example's settings, and waits for the load balancer's
-//     hostname.
+//     renders for the example's settings (for the Gateway example: that its
+//     TargetGroupConfiguration and LoadBalancerConfiguration hold every field
+//     the component renders), and waits for the load balancer's hostname (the
+//     Gateway's status.addresses for the Gateway example). The Gateway's NLB
+//     is then held to exactly the checks of the Service's NLB below.
 //  3. With the AWS SDK (ELBv2), finds the load balancer by that DNS name and
 //     compares it with the settings the component asked for, taken from the
 //     components' own defaults (workload.Args.SetDefaults, which fills the
@@ -64,13 +69,13 @@
 //
 // Per example: an EKS control plane (about $0.10/h), three t3.large nodes (one
 // per zone), a NAT gateway with its elastic IP, and the NLB or ALB, plus small
-// KMS, CloudWatch and data-transfer charges: about $1 for a run of an hour
-// for both examples together. Deploying takes about 20-25 min (most of it the
+// KMS, CloudWatch and data-transfer charges: about $1.50 for a run of an hour
+// for the three examples together. Deploying takes about 20-25 min (most of it the
 // EKS control plane; the first run also compiles the Pulumi program and
 // installs the provider plugins), measuring and rolling about 10 min, and
 // destroying about 10-15 min: roughly 25-35 min until the verdict, 40-50 min
-// until everything is gone. Both examples run in parallel, so budget two
-// VPCs, two NAT gateways and two elastic IPs of your quotas.
+// until everything is gone. The examples run in parallel, so budget three
+// VPCs, three NAT gateways and three elastic IPs of your quotas.
 //
 // # What it needs
 //
@@ -104,6 +109,20 @@
 // cannot pass by skipping. The decision is made by untagged code (Preflight,
 // TimeoutReason) whose tests run in `make test`; only the files that touch
 // AWS and Pulumi carry the live build tag.
+//
+// # Without AWS
+//
+// Two parts of this suite run in `make test` without an account:
+//
+//   - TestELBAttributesOnMoto runs the ELBv2 helpers (NewELBClientE, DescribeE,
+//     CheckNLB, CheckALB, TargetsHealthyE) against moto_server on loopback, on
+//     load balancers made from the annotations the components render, and shows
+//     the checker catching one wrong value at a time.
+//   - tests/engine deploys the workload component on a local control plane with
+//     the real Pulumi engine, through NewStackE (StackOptions.Program: an inline
+//     program, no language host), UpResultE, PreviewE, DestroyE and the
+//     Terratest-based checks here, skipping by name the checks only AWS can
+//     answer.
 //
 // # Settings (environment)
 //

@@ -209,8 +209,10 @@ func (c *checker) healthCheck(name string, hc loadbalancer.HealthCheck, tm loadb
 }
 
 // crossZone compares the effective cross-zone setting of a target group: its
-// own attribute when "true" or "false", else (absent, or deferring to the load
-// balancer) the load balancer's.
+// own attribute when "true" or "false", the load balancer's when absent or
+// deferring to it (use_load_balancer_configuration). Any other value is a
+// mismatch of its own: it is not a setting AWS knows (a lenient emulator
+// stores it), and reading it as a deferral would pass what AWS rejects.
 func (c *checker) crossZone(name string, want, lbLevel bool, tgAttr string) {
 	effective := lbLevel
 	switch tgAttr {
@@ -218,6 +220,14 @@ func (c *checker) crossZone(name string, want, lbLevel bool, tgAttr string) {
 		effective = true
 	case "false":
 		effective = false
+	case "", useLBConfig:
+	default:
+		c.out = append(c.out, Mismatch{
+			Setting: name + " cross-zone (effective)",
+			Want:    strconv.FormatBool(want),
+			Got:     fmt.Sprintf("%q (target group attribute %s is neither true, false nor %s)", tgAttr, attrCrossZone, useLBConfig),
+		})
+		return
 	}
 	if effective == want {
 		return

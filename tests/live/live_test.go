@@ -30,11 +30,15 @@ type example struct {
 	// dir is the program's directory under examples/.
 	dir  string
 	kind model.Kind
+	// gateway: the example's front is a Gateway (class aws-nlb or aws-alb)
+	// with its route and configurations instead of a Service or Ingress.
+	gateway bool
 }
 
 var examples = []example{
 	{name: "NLB", dir: "nlb-service", kind: model.KindNLB},
 	{name: "ALB", dir: "alb-ingress", kind: model.KindALB},
+	{name: "GatewayNLB", dir: "gateway-nlb", kind: model.KindNLB, gateway: true},
 }
 
 // Run parameters. Fixed rather than tunable: they are part of what a green
@@ -106,7 +110,10 @@ type expectation struct {
 	lb          model.LoadBalancer
 	port        int
 	annotations map[string]string
-	check       func(Observed) []Mismatch
+	// configurations are the Gateway front's TargetGroupConfiguration and
+	// LoadBalancerConfiguration specs, by kubectl resource name.
+	configurations map[string]map[string]any
+	check          func(Observed) []Mismatch
 	// keepAlive: an ALB balances each request, so clients keep connections
 	// open as real ones do; an NLB balances connections, so each request
 	// opens a fresh one to be balanced on its own.
@@ -123,11 +130,15 @@ type expectation struct {
 // compares the result with the live Service or Ingress, so if an example
 // drifts from this mirror the run says so instead of checking the wrong
 // numbers.
-func expect(kind model.Kind) expectation {
+func expect(ex example) expectation {
+	kind := ex.kind
 	var a workload.Args
 	switch kind {
 	case model.KindNLB:
 		a.Front = workload.FrontNLB
+		if ex.gateway {
+			a.Front = workload.FrontGatewayNLB
+		}
 		a.NLB = loadbalancer.NLB{
 			Scheme:    loadbalancer.SchemeInternetFacing,
 			Listeners: []loadbalancer.Listener{{Port: 80, IdleTimeout: 10 * time.Minute}},
@@ -148,17 +159,27 @@ func expect(kind model.Kind) expectation {
 			warmup:      *a.ALB.TargetGroup.SlowStart,
 		}
 	}
-	return expectation{
+	e := expectation{
 		args:        a,
 		lb:          model.LoadBalancer{Kind: kind, TargetType: model.TargetType(a.NLB.TargetType), CrossZone: *a.NLB.CrossZone},
 		port:        a.NLB.Listeners[0].Port,
 		annotations: a.NLB.ServiceAnnotations(),
 		check:       func(o Observed) []Mismatch { return CheckNLB(a.NLB, o) },
 	}
+	if ex.gateway {
+		// The same settings, carried by the Gateway's configurations; the
+		// load balancer AWS builds must be the same as the Service front's.
+		e.annotations = nil
+		e.configurations = map[string]map[string]any{
+			"targetgroupconfigurations.gateway.k8s.aws":  a.NLB.TargetGroupConfigurationSpec(exampleComponent),
+			"loadbalancerconfigurations.gateway.k8s.aws": a.NLB.LoadBalancerConfigurationSpec(),
+		}
+	}
+	return e
 }
 
 func runExample(t *testing.T, s Settings, ex example) {
-	exp := expect(ex.kind)
+	exp := expect(ex)
 	dir, err := filepath.Abs(filepath.Join("..", "..", "examples", ex.dir))
 	if err != nil {
 		t.Fatal(err)
@@ -220,7 +241,12 @@ func runExample(t *testing.T, s Settings, ex example) {
 
 	kubeconfig := WriteKubeconfig(t, outputs, "kubeconfig", t.TempDir())
 	namespace := OutputString(t, outputs, "namespace")
-	service := OutputString(t, outputs, "service")
+	// The Gateway example exports its Gateway and routes rather than a
+	// Service; the template names the Service after the component.
+	service := exampleComponent
+	if !ex.gateway {
+		service = OutputString(t, outputs, "service")
+	}
 	front := service
 	if ex.kind == model.KindALB {
 		front = OutputString(t, outputs, "ingress")
@@ -231,18 +257,36 @@ func runExample(t *testing.T, s Settings, ex example) {
 	deployment := service
 	k8s.WaitUntilDeploymentAvailable(t, opts, deployment, 60, 10*time.Second)
 
-	ann, err := FrontAnnotationsE(t, opts, ex.kind, front)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ms := CheckAnnotations(exp.annotations, ann); len(ms) > 0 {
-		for _, m := range ms {
-			t.Errorf("%s: %s", front, m)
+	var hostname string
+	if ex.gateway {
+		var ms []Mismatch
+		for kind, want := range exp.configurations {
+			got, err := GetObjectSpecE(t, opts, kind, exampleComponent)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ms = append(ms, CheckSpec(kind+" "+exampleComponent, want, got)...)
 		}
-		t.Fatalf("the deployed %s no longer matches the settings this suite mirrors from examples/%s (update expect in live_test.go)", front, ex.dir)
+		for _, m := range ms {
+			t.Errorf("%s", m)
+		}
+		if len(ms) > 0 {
+			t.Fatalf("the deployed Gateway configurations no longer match the settings this suite mirrors from examples/%s (update expect in live_test.go)", ex.dir)
+		}
+		hostname = WaitForGatewayHostname(t, opts, exampleComponent, 60, 10*time.Second)
+	} else {
+		ann, err := FrontAnnotationsE(t, opts, ex.kind, front)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ms := CheckAnnotations(exp.annotations, ann); len(ms) > 0 {
+			for _, m := range ms {
+				t.Errorf("%s: %s", front, m)
+			}
+			t.Fatalf("the deployed %s no longer matches the settings this suite mirrors from examples/%s (update expect in live_test.go)", front, ex.dir)
+		}
+		hostname = WaitForHostname(t, opts, ex.kind, front, 60, 10*time.Second)
 	}
-
-	hostname := WaitForHostname(t, opts, ex.kind, front, 60, 10*time.Second)
 	elb := NewELBClient(t, s.Region)
 	lb := WaitForLoadBalancer(t, elb, hostname, 60, 10*time.Second)
 	obs := Describe(t, elb, lb)

@@ -18,7 +18,9 @@ import (
 	"github.com/gruntwork-io/terratest/modules/testing"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"gopkg.in/yaml.v3"
 )
 
@@ -41,6 +43,17 @@ type StackOptions struct {
 	Config map[string]string
 	// Log receives the engine's progress; nil discards it.
 	Log io.Writer
+
+	// Program, when set, is deployed as an Automation API inline program
+	// under the project name Project instead of the program in Dir: no
+	// language host is needed, only the pulumi CLI (the local target of
+	// tests/engine runs this way). Dir is then unused.
+	Program pulumi.RunFunc
+	Project string
+	// Workspace are extra workspace options (backend, secrets provider,
+	// PULUMI_HOME, the CLI to run, environment), e.g. for a self-contained
+	// run with a file backend in a temporary directory.
+	Workspace []auto.LocalWorkspaceOption
 }
 
 // ProjectNameE reads the project name from dir/Pulumi.yaml: it prefixes the
@@ -78,10 +91,18 @@ func ProjectName(t testing.TestingT, dir string) string {
 // cleaned up too. The stack's settings file (Pulumi.<stack>.yaml) is written
 // into o.Dir and removed with the stack by DestroyE.
 func NewStackE(t testing.TestingT, ctx context.Context, o StackOptions) (*auto.Stack, error) {
-	st, err := auto.UpsertStackLocalSource(ctx, o.Name, o.Dir,
-		auto.EnvVars(map[string]string{"PULUMI_SKIP_UPDATE_CHECK": "true"}))
+	opts := append([]auto.LocalWorkspaceOption{auto.EnvVars(map[string]string{"PULUMI_SKIP_UPDATE_CHECK": "true"})}, o.Workspace...)
+	var st auto.Stack
+	var err error
+	where := o.Dir
+	if o.Program != nil {
+		where = "inline program of project " + o.Project
+		st, err = auto.UpsertStackInlineSource(ctx, o.Name, o.Project, o.Program, opts...)
+	} else {
+		st, err = auto.UpsertStackLocalSource(ctx, o.Name, o.Dir, opts...)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("stack %s in %s: %w", o.Name, o.Dir, err)
+		return nil, fmt.Errorf("stack %s in %s: %w", o.Name, where, err)
 	}
 	keys := make([]string, 0, len(o.Config))
 	for k := range o.Config {
@@ -109,15 +130,50 @@ func NewStack(t testing.TestingT, ctx context.Context, o StackOptions) *auto.Sta
 // UpE deploys the stack and returns its outputs, secrets in clear text (the
 // kubeconfig is one).
 func UpE(t testing.TestingT, ctx context.Context, st *auto.Stack, log io.Writer) (auto.OutputMap, error) {
+	logger.Default.Logf(t, "pulumi up: stack %s (EKS, node groups and the load balancer: about 20-25 min)", st.Name())
+	res, err := UpResultE(t, ctx, st, log)
+	if err != nil {
+		return nil, err
+	}
+	return res.Outputs, nil
+}
+
+// UpResultE runs `pulumi up` and returns the whole result: outputs and the
+// engine's summary of what it changed (see Changes).
+func UpResultE(t testing.TestingT, ctx context.Context, st *auto.Stack, log io.Writer) (auto.UpResult, error) {
 	if log == nil {
 		log = io.Discard
 	}
-	logger.Default.Logf(t, "pulumi up: stack %s (EKS, node groups and the load balancer: about 20-25 min)", st.Name())
 	res, err := st.Up(ctx, optup.ProgressStreams(log), optup.ErrorProgressStreams(log))
 	if err != nil {
-		return nil, fmt.Errorf("pulumi up of stack %s: %w", st.Name(), err)
+		return res, fmt.Errorf("pulumi up of stack %s: %w", st.Name(), err)
 	}
-	return res.Outputs, nil
+	return res, nil
+}
+
+// PreviewE runs `pulumi preview` and returns the engine's count of steps by
+// operation ("same", "create", "update", "replace", "delete", ...).
+func PreviewE(t testing.TestingT, ctx context.Context, st *auto.Stack, log io.Writer) (map[string]int, error) {
+	if log == nil {
+		log = io.Discard
+	}
+	res, err := st.Preview(ctx, optpreview.ProgressStreams(log), optpreview.ErrorProgressStreams(log))
+	if err != nil {
+		return nil, fmt.Errorf("pulumi preview of stack %s: %w", st.Name(), err)
+	}
+	ops := make(map[string]int, len(res.ChangeSummary))
+	for op, n := range res.ChangeSummary {
+		ops[string(op)] = n
+	}
+	return ops, nil
+}
+
+// UpChanges is the engine's count of steps by operation for a finished up.
+func UpChanges(res auto.UpResult) map[string]int {
+	if res.Summary.ResourceChanges == nil {
+		return map[string]int{}
+	}
+	return *res.Summary.ResourceChanges
 }
 
 // Up is UpE, failing the test on error.

@@ -20,6 +20,11 @@
 //     sampling noise under a margin.
 //   - CheckRollout keeps steady load going while a caller-supplied restart
 //     runs and returns every failed request with its time and kind.
+//   - RunCallers plays a client population as DNS caching and keepalive make
+//     it: a few callers, each pinned to one address or looking the name up per
+//     connection, each with a pool of paced keepalive connections that last
+//     until the server (or the client's own limit) closes them, every request
+//     timed so shares can be taken per window.
 //
 // The HTTP client is a deliberately small HTTP/1.1 client over net.Conn rather
 // than net/http's Transport: the Transport silently retries idempotent requests

@@ -15,6 +15,8 @@ import (
 	"github.com/eksbalance/eksbalance/components/lbcontroller"
 	"github.com/eksbalance/eksbalance/components/network"
 	"github.com/eksbalance/eksbalance/components/nodegroups"
+	"github.com/eksbalance/eksbalance/internal/stackconfig"
+	"github.com/eksbalance/eksbalance/internal/validation"
 )
 
 // Demo is what an example needs to deploy a workload.
@@ -28,20 +30,78 @@ type Demo struct {
 	Ready []pulumi.Resource
 }
 
-// New creates the cluster named prefix-<stack>. It reads the program's config
-// key apiAccessCidrs (a list): the EKS API endpoint is private unless it names
-// who may reach it.
+// Settings are what an example's stack config says about its demo cluster.
+type Settings struct {
+	// APIAccessCIDRs (key apiAccessCidrs, a list) are the networks allowed to
+	// reach the EKS API endpoint, which is private unless they are set.
+	APIAccessCIDRs []string
+}
+
+// Config starts reading an example's stack config (its project's namespace)
+// strictly: read the example's own keys and ReadSettings from the reader, then
+// call Check.
+func Config(ctx *pulumi.Context) (*stackconfig.Reader, *validation.Errors) {
+	v := validation.New(fmt.Sprintf("stack config (Pulumi.%s.yaml)", ctx.Stack()))
+	return stackconfig.New(stackconfig.FromContext(ctx), ctx.Project(), v), v
+}
+
+// ReadSettings reads the demo cluster's keys.
+func ReadSettings(c *stackconfig.Reader) Settings {
+	return Settings{APIAccessCIDRs: c.Strings("apiAccessCidrs", "[198.51.100.7/32]")}
+}
+
+// Check ends reading: a key that is set but was not read is reported with
+// every other config problem, all at once.
+func Check(c *stackconfig.Reader, v *validation.Errors) error {
+	c.Done()
+	return v.Err()
+}
+
+// New creates the cluster named prefix-<stack>, reading its settings from the
+// program's config (an example that reads keys of its own uses Config,
+// ReadSettings, Check and NewWith instead, so its keys are checked too).
 func New(ctx *pulumi.Context, prefix string) (*Demo, error) {
-	cfg := config.New(ctx, "")
+	c, v := Config(ctx)
+	s := ReadSettings(c)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	return NewWith(ctx, prefix, s)
+}
+
+// Example is what the examples read from their stack config besides the
+// cluster's settings.
+type Example struct {
+	// Public (key public) makes the load balancer internet-facing. Default
+	// false: internal.
+	Public bool
+	// Replicas (key replicas) of the example's workload. Default 0: two per zone.
+	Replicas int
+}
+
+// NewExample reads an example's stack config strictly (its keys public and
+// replicas, and the cluster's) and creates its cluster, named prefix-<stack>.
+// A mistyped key or a value of the wrong type (public: "yes") is an error
+// naming the key, not a silent default.
+func NewExample(ctx *pulumi.Context, prefix string) (*Demo, Example, error) {
+	c, v := Config(ctx)
+	ex := Example{Public: c.Bool("public", false), Replicas: c.Int("replicas", 0)}
+	s := ReadSettings(c)
+	if err := Check(c, v); err != nil {
+		return nil, ex, err
+	}
+	demo, err := NewWith(ctx, prefix, s)
+	return demo, ex, err
+}
+
+// NewWith creates the cluster named prefix-<stack> with settings s.
+func NewWith(ctx *pulumi.Context, prefix string, s Settings) (*Demo, error) {
 	name := prefix + "-" + ctx.Stack()
 	region := config.New(ctx, "aws").Get("region")
 	if region == "" {
 		region = "us-east-1"
 	}
-	var apiCIDRs []string
-	if err := cfg.GetObject("apiAccessCidrs", &apiCIDRs); err != nil {
-		return nil, fmt.Errorf("apiAccessCidrs must be a list of CIDRs: %w", err)
-	}
+	apiCIDRs := s.APIAccessCIDRs
 
 	net, err := network.NewNetwork(ctx, "net", &network.Args{ClusterName: name, NAT: network.NATSingle})
 	if err != nil {
@@ -68,7 +128,7 @@ func New(ctx *pulumi.Context, prefix string) (*Demo, error) {
 	ctrl, err := lbcontroller.NewController(ctx, "lbc", &lbcontroller.Args{
 		ClusterName: pulumi.String(name), Region: region, VpcID: net.VpcID,
 		OIDCProviderARN: cl.OIDCProviderARN, OIDCProviderURL: cl.OIDCProviderURL,
-	}, pulumi.Providers(cl.Provider))
+	}, pulumi.Providers(cl.Provider), pulumi.DependsOn([]pulumi.Resource{nodes})) // its replicas need nodes
 	if err != nil {
 		return nil, err
 	}

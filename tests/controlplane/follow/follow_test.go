@@ -262,7 +262,7 @@ func rollout(t *testing.T, c *controlplane.Cluster, ns, name string, change func
 	require.NoError(t, err)
 	gen := updated.GetGeneration()
 	start := time.Now()
-	c.WaitUntil(t, "rollout of "+name, 3*time.Minute, func() error {
+	err = c.WaitUntilE(t, "rollout of "+ns+"/"+name, 3*time.Minute, func() error {
 		dep, err := c.Clientset.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return err
@@ -281,6 +281,18 @@ func rollout(t *testing.T, c *controlplane.Cluster, ns, name string, change func
 		}
 		return nil
 	})
+	if err != nil {
+		// What the pods said, for the failure report.
+		pods, _ := c.Clientset.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+		for _, p := range pods.Items {
+			var conds []string
+			for _, cond := range p.Status.Conditions {
+				conds = append(conds, fmt.Sprintf("%s=%s", cond.Type, cond.Status))
+			}
+			t.Logf("pod %s ip %s deleting %v: %s", p.Name, p.Status.PodIP, p.DeletionTimestamp != nil, strings.Join(conds, " "))
+		}
+		t.Fatal(err)
+	}
 	t.Logf("rollout of %s/%s done in %v", ns, name, time.Since(start).Round(time.Millisecond))
 }
 

@@ -23,10 +23,14 @@ import (
 )
 
 // TimeScale is the default of how long one second of a manifest lasts here: preStop
-// 125 s becomes 1.25 s, a 30 s deregistration delay 300 ms. Every duration in the chain
-// shrinks by the same factor, so the inequalities the toolkit maintains keep holding.
-// Kubelet.TimeScale and Controller.TimeScale choose another.
-const TimeScale = 10 * time.Millisecond
+// 125 s becomes 5 s, a 120 s deregistration propagation 4.8 s. Every duration in the
+// chain shrinks by the same factor, so the inequalities the toolkit maintains keep
+// holding. What does not shrink is the control plane's own reaction (watches, the
+// EndpointSlice controller), real milliseconds, 10-100 under load, which the chain
+// sees as seconds: at 40 ms the tightest margin, the NLB's 5 s between propagation
+// and preStop, is 200 ms, above it (at 10 ms it was 50 ms). Kubelet.TimeScale and
+// Controller.TimeScale choose another.
+const TimeScale = 40 * time.Millisecond
 
 // AbruptAnnotation on a pod template makes its pods' backends exit the moment SIGTERM
 // lands (the lab backend's -abrupt): the anti-pattern a zero-loss check must catch.

@@ -52,8 +52,9 @@ func TestPreStopSweepOnControlPlane(t *testing.T) {
 	}
 	t.Logf("preStop sweep on the control plane, %d rolling updates of 6 pods in %v:\n%s", len(rows)/2,
 		time.Since(started).Round(time.Second), sweep.Table(rows, follow.FailureKinds))
-	if path := os.Getenv("EKSBALANCE_CONTROLPLANE_SWEEP_SVG"); path != "" && len(rows) > 0 {
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+	if dir := os.Getenv("EKSBALANCE_LAB_CHARTS"); dir != "" && len(rows) > 0 {
+		path := filepath.Join(dir, "controlplane-prestop-sweep.svg")
+		require.NoError(t, os.MkdirAll(dir, 0o755))
 		require.NoError(t, os.WriteFile(path, sweep.SVG("control plane: requests lost in a rolling update vs preStop / bound", rows), 0o644))
 		t.Logf("chart written to %s", path)
 	}

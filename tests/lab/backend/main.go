@@ -42,6 +42,7 @@ func run(args []string) error {
 	shutdownDelay := fs.Duration("shutdown-delay", -1, "serve this long after SIGTERM with readiness failing (overrides "+serve.EnvShutdownDelay+")")
 	drainTimeout := fs.Duration("drain-timeout", -1, "time allowed for in-flight requests after the delay (overrides "+serve.EnvDrainTimeout+")")
 	maxConnRequests := fs.Int("max-conn-requests", -1, "recycle a connection after this many requests (overrides "+serve.EnvMaxConnRequests+")")
+	maxConnAge := fs.Duration("max-conn-age", -1, "recycle a connection once it is this old (overrides "+serve.EnvMaxConnAge+")")
 	work := fs.Duration("work", 0, "time each /hostname request takes, so that requests are in flight when a signal lands")
 	abrupt := fs.Bool("abrupt", false, "anti-pattern: exit immediately on SIGTERM (no delay, no drain)")
 	if err := fs.Parse(args); err != nil {
@@ -63,6 +64,9 @@ func run(args []string) error {
 	}
 	if *maxConnRequests >= 0 {
 		opts.MaxConnRequests = *maxConnRequests
+	}
+	if *maxConnAge >= 0 {
+		opts.MaxConnAge = *maxConnAge
 	}
 	body := []byte(*name + "\n")
 	mux := http.NewServeMux()
