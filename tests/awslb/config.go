@@ -131,23 +131,12 @@ func FromServiceAnnotations(a map[string]string) (Config, error) {
 		DeregistrationDelay: DefaultDeregistrationDelay,
 		HealthCheck: HealthCheck{Protocol: ProtocolTCP, Interval: 10 * time.Second, Timeout: 10 * time.Second,
 			HealthyThreshold: 3, UnhealthyThreshold: 3, Path: "/", SuccessCodes: "200-399"}}
-	r := reader{a: a}
-	hc := &c.HealthCheck
-	r.str(svc+"aws-load-balancer-healthcheck-protocol", &hc.Protocol)
-	r.str(svc+"aws-load-balancer-healthcheck-path", &hc.Path)
-	r.str(svc+"aws-load-balancer-healthcheck-success-codes", &hc.SuccessCodes)
-	r.seconds(svc+"aws-load-balancer-healthcheck-interval", &hc.Interval)
-	r.seconds(svc+"aws-load-balancer-healthcheck-timeout", &hc.Timeout)
-	r.count(svc+"aws-load-balancer-healthcheck-healthy-threshold", &hc.HealthyThreshold)
-	r.count(svc+"aws-load-balancer-healthcheck-unhealthy-threshold", &hc.UnhealthyThreshold)
-	r.targetGroup(svc+"aws-load-balancer-target-group-attributes", &c)
-	r.seconds(annPropagation, &c.Propagation)
-	r.seconds(annUnhealthyLag, &c.UnhealthyLag)
-	hc.Protocol = normalizeProtocol(hc.Protocol)
-	if r.err != nil {
-		return Config{}, r.err
-	}
-	return c, c.Validate()
+	return fromAnnotations(a, c, annotationKeys{
+		protocol: svc + "aws-load-balancer-healthcheck-protocol", path: svc + "aws-load-balancer-healthcheck-path",
+		codes: svc + "aws-load-balancer-healthcheck-success-codes", interval: svc + "aws-load-balancer-healthcheck-interval",
+		timeout: svc + "aws-load-balancer-healthcheck-timeout", healthy: svc + "aws-load-balancer-healthcheck-healthy-threshold",
+		unhealthy: svc + "aws-load-balancer-healthcheck-unhealthy-threshold", attributes: svc + "aws-load-balancer-target-group-attributes",
+	})
 }
 
 // FromIngressAnnotations reads an ALB target group from an Ingress's AWS Load
@@ -159,16 +148,31 @@ func FromIngressAnnotations(a map[string]string) (Config, error) {
 		DeregistrationDelay: DefaultDeregistrationDelay, Algorithm: "round_robin",
 		HealthCheck: HealthCheck{Protocol: ProtocolHTTP, Interval: 15 * time.Second, Timeout: 5 * time.Second,
 			HealthyThreshold: 2, UnhealthyThreshold: 2, Path: "/", SuccessCodes: "200"}}
+	return fromAnnotations(a, c, annotationKeys{
+		protocol: ingress + "healthcheck-protocol", path: ingress + "healthcheck-path", codes: ingress + "success-codes",
+		interval: ingress + "healthcheck-interval-seconds", timeout: ingress + "healthcheck-timeout-seconds",
+		healthy: ingress + "healthy-threshold-count", unhealthy: ingress + "unhealthy-threshold-count",
+		attributes: ingress + "target-group-attributes",
+	})
+}
+
+// annotationKeys are the annotation names one kind of load balancer reads.
+type annotationKeys struct {
+	protocol, path, codes, interval, timeout, healthy, unhealthy, attributes string
+}
+
+// fromAnnotations reads the annotations over the defaults in c.
+func fromAnnotations(a map[string]string, c Config, k annotationKeys) (Config, error) {
 	r := reader{a: a}
 	hc := &c.HealthCheck
-	r.str(ingress+"healthcheck-protocol", &hc.Protocol)
-	r.str(ingress+"healthcheck-path", &hc.Path)
-	r.str(ingress+"success-codes", &hc.SuccessCodes)
-	r.seconds(ingress+"healthcheck-interval-seconds", &hc.Interval)
-	r.seconds(ingress+"healthcheck-timeout-seconds", &hc.Timeout)
-	r.count(ingress+"healthy-threshold-count", &hc.HealthyThreshold)
-	r.count(ingress+"unhealthy-threshold-count", &hc.UnhealthyThreshold)
-	r.targetGroup(ingress+"target-group-attributes", &c)
+	r.str(k.protocol, &hc.Protocol)
+	r.str(k.path, &hc.Path)
+	r.str(k.codes, &hc.SuccessCodes)
+	r.seconds(k.interval, &hc.Interval)
+	r.seconds(k.timeout, &hc.Timeout)
+	r.count(k.healthy, &hc.HealthyThreshold)
+	r.count(k.unhealthy, &hc.UnhealthyThreshold)
+	r.targetGroup(k.attributes, &c)
 	r.seconds(annPropagation, &c.Propagation)
 	r.seconds(annUnhealthyLag, &c.UnhealthyLag)
 	hc.Protocol = normalizeProtocol(hc.Protocol)

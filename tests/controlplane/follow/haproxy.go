@@ -3,7 +3,6 @@ package follow
 import (
 	"bufio"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -189,22 +188,7 @@ func (h *HAProxy) addStandinServer(name, addr string) error {
 }
 
 // Runtime sends one command to haproxy's admin socket and returns its answer.
-func (h *HAProxy) Runtime(cmd string) (string, error) {
-	conn, err := net.DialTimeout("unix", h.sock, time.Second)
-	if err != nil {
-		return "", err
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
-	if _, err := io.WriteString(conn, cmd+"\n"); err != nil {
-		return "", err
-	}
-	out, err := io.ReadAll(conn)
-	if err != nil {
-		return "", err
-	}
-	return strings.TrimSpace(string(out)), nil
-}
+func (h *HAProxy) Runtime(cmd string) (string, error) { return h.Standin().Command(cmd) }
 
 // ServerState is one server as haproxy's "show stat" reports it.
 type ServerState struct {
