@@ -3,6 +3,7 @@ package follow
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"regexp"
@@ -40,8 +41,9 @@ type Controller struct {
 	Namespace string
 	Service   string
 	// Ingress names the ALB Ingress in front of the Service; its annotations (under the
-	// Service's, which win, as in the controller) describe the target group. Empty: an
-	// NLB, described by the Service's annotations.
+	// Service's, which win, as in the controller) describe the target group. Empty: the
+	// Ingress in the namespace whose backend is the Service, if there is one, else the
+	// Service's own annotations (an NLB).
 	Ingress string
 	HAProxy *HAProxy
 	// GateType is the readiness-gate condition the controller sets True once a pod's
@@ -115,11 +117,21 @@ func (c *Controller) targetGroupConfig(ctx context.Context) (awslb.Config, error
 	if err != nil {
 		return awslb.Config{}, err
 	}
+	ingress := c.Ingress
+	if ingress == "" {
+		if ingress, err = c.ingressFor(ctx); err != nil {
+			return awslb.Config{}, err
+		}
+	}
+	if ingress == "" && svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
+		// Not an NLB's Service: its ALB Ingress is still to come.
+		return awslb.Config{}, errNoFrontYet
+	}
 	var cfg awslb.Config
-	if c.Ingress == "" {
+	if ingress == "" {
 		cfg, err = awslb.FromServiceAnnotations(svc.Annotations)
 	} else {
-		ing, gerr := c.Client.NetworkingV1().Ingresses(c.Namespace).Get(ctx, c.Ingress, metav1.GetOptions{})
+		ing, gerr := c.Client.NetworkingV1().Ingresses(c.Namespace).Get(ctx, ingress, metav1.GetOptions{})
 		if gerr != nil {
 			return awslb.Config{}, gerr
 		}
@@ -142,6 +154,34 @@ func (c *Controller) targetGroupConfig(ctx context.Context) (awslb.Config, error
 	return cfg, nil
 }
 
+// errNoFrontYet: the Service exists but nothing in front of it does yet.
+var errNoFrontYet = errors.New("no load balancer in front of the Service yet")
+
+// ingressFor finds the Ingress whose default backend or a rule's backend is the
+// Service, as the AWS controller finds the Services an Ingress routes to; "" when none.
+func (c *Controller) ingressFor(ctx context.Context) (string, error) {
+	list, err := c.Client.NetworkingV1().Ingresses(c.Namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return "", err
+	}
+	for _, ing := range list.Items {
+		if b := ing.Spec.DefaultBackend; b != nil && b.Service != nil && b.Service.Name == c.Service {
+			return ing.Name, nil
+		}
+		for _, r := range ing.Spec.Rules {
+			if r.HTTP == nil {
+				continue
+			}
+			for _, p := range r.HTTP.Paths {
+				if p.Backend.Service != nil && p.Backend.Service.Name == c.Service {
+					return ing.Name, nil
+				}
+			}
+		}
+	}
+	return "", nil
+}
+
 // TargetGroup is the stand-in playing the load balancer's target group; nil until the
 // Service (and Ingress) exist.
 func (c *Controller) TargetGroup() *awslb.TargetGroup {
@@ -160,7 +200,7 @@ func (c *Controller) ensureTargetGroup(ctx context.Context) (bool, error) {
 		return true, nil
 	}
 	cfg, err := c.targetGroupConfig(ctx)
-	if apierrors.IsNotFound(err) {
+	if apierrors.IsNotFound(err) || errors.Is(err, errNoFrontYet) {
 		return false, nil
 	}
 	if err != nil {
