@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -191,7 +192,7 @@ func TestPreStopSweep(t *testing.T) {
 		for _, pt := range points {
 			for _, keepAlive := range []bool{true, false} {
 				run := &sweepRun{below: pt.below, mustBeClean: pt.label == "default",
-					row: sweep.Row{Front: string(sf.kind), Client: clientName(keepAlive), Label: pt.label, PreStop: pt.preStop, Bound: bound}}
+					row: sweep.Row{Front: strings.ToUpper(string(sf.kind)), Client: clientName(keepAlive), Label: pt.label, PreStop: pt.preStop, Bound: bound}}
 				runs = append(runs, run)
 				plans = append(plans, func(t *testing.T) { runSweep(t, bin, sf, r, run, keepAlive) })
 			}
@@ -200,7 +201,7 @@ func TestPreStopSweep(t *testing.T) {
 			// 16 connections: with 8, all could sit on new pods when the
 			// delay ends (odds 1 in 256) and the reset would cut nothing.
 			run := &sweepRun{below: true, delay: 30 * time.Second, concurrency: 16,
-				row: sweep.Row{Front: string(sf.kind), Client: clientName(true), Label: "default, delay 30s", PreStop: r.preStop(), Bound: bound}}
+				row: sweep.Row{Front: strings.ToUpper(string(sf.kind)), Client: clientName(true), Label: "default, delay 30s", PreStop: r.preStop(), Bound: bound}}
 			runs = append(runs, run)
 			plans = append(plans, func(t *testing.T) { runSweep(t, bin, sf, r, run, true) })
 		}

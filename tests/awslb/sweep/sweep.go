@@ -58,7 +58,7 @@ func Table(rows []Row, kinds []string) string {
 // SVG draws lost requests (as a share of requests sent, in percent) against
 // preStop / bound, one line per front and client, with the bound marked.
 func SVG(title string, rows []Row) []byte {
-	const w, h, left, right, top, bottom = 760, 440, 70, 200, 50, 60
+	const w, h, left, right, top, bottom = 800, 440, 70, 240, 50, 60
 	pw, ph := float64(w-left-right), float64(h-top-bottom)
 	maxX, maxY := 1.2, 1.0
 	for _, r := range rows {
@@ -72,7 +72,12 @@ func SVG(title string, rows []Row) []byte {
 	series := map[string][]Row{}
 	var names []string
 	for _, r := range rows {
+		// A variant ("default, delay 30s") is a series of its own, not a
+		// point on the preStop line.
 		k := r.Front + " " + r.Client
+		if _, variant, ok := strings.Cut(r.Label, ", "); ok {
+			k += ", " + variant
+		}
 		if _, ok := series[k]; !ok {
 			names = append(names, k)
 		}
@@ -98,7 +103,7 @@ func SVG(title string, rows []Row) []byte {
 	fmt.Fprintf(&b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="black" stroke-dasharray="4 4"/>`+"\n", x(1), top, x(1), h-bottom)
 	fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">bound</text>`+"\n", x(1), top-6)
 	fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">preStop / bound</text>`+"\n", float64(left)+pw/2, h-bottom+40)
-	fmt.Fprintf(&b, `<text x="18" y="%.1f" text-anchor="middle" transform="rotate(-90 18 %.1f)">requests lost during the rollout</text>`+"\n", float64(top)+ph/2, float64(top)+ph/2)
+	fmt.Fprintf(&b, `<text x="18" y="%.1f" text-anchor="middle" transform="rotate(-90 18 %.1f)">requests lost during the rollout (%% of sent)</text>`+"\n", float64(top)+ph/2, float64(top)+ph/2)
 	for i, name := range names {
 		c := colors[i%len(colors)]
 		pts := series[name]

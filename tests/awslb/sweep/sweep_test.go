@@ -14,7 +14,7 @@ func rows() []Row {
 			Requests: 1000, Lost: lost, ByKind: map[string]int{"refused": lost}}
 	}
 	return []Row{mk("fresh", "0.5x", 0.5, 300), mk("fresh", "0.9x", 0.9, 40), mk("fresh", "default", 125.0/120, 0),
-		mk("keepalive", "0.5x", 0.5, 250)}
+		mk("keepalive", "0.5x", 0.5, 250), mk("keepalive", "default, delay 30s", 125.0/120, 7)}
 }
 
 func TestTable(t *testing.T) {
@@ -25,13 +25,13 @@ func TestTable(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", want, tab)
 		}
 	}
-	if got := strings.Count(tab, "\n"); got != 5 {
-		t.Errorf("%d lines, want a header and 4 rows:\n%s", got, tab)
+	if got := strings.Count(tab, "\n"); got != 6 {
+		t.Errorf("%d lines, want a header and 5 rows:\n%s", got, tab)
 	}
 }
 
-// The chart is well-formed SVG with one line per front and client and one
-// point per row.
+// The chart is well-formed SVG with one line per front, client and variant,
+// and one point per row.
 func TestSVG(t *testing.T) {
 	t.Parallel()
 	svg := SVG("preStop sweep <lab>", rows())
@@ -49,8 +49,8 @@ func TestSVG(t *testing.T) {
 			counts[se.Name.Local]++
 		}
 	}
-	if counts["svg"] != 1 || counts["polyline"] != 2 || counts["circle"] != 4 {
-		t.Errorf("elements %v, want 1 svg, 2 polylines, 4 circles", counts)
+	if counts["svg"] != 1 || counts["polyline"] != 3 || counts["circle"] != 5 {
+		t.Errorf("elements %v, want 1 svg, 3 polylines (fresh, keepalive, keepalive with the delay variant), 5 circles", counts)
 	}
 	if !strings.Contains(string(svg), "&lt;lab&gt;") {
 		t.Error("title not escaped")
