@@ -30,7 +30,9 @@ test-unit: $(BIN) ## Go tests of the root module and serve: components under moc
 	cd serve && $(GO) test -count=1 ./...
 	@echo "--- benchmarks, one iteration each: they still run (figures: make bench)"
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./model/ ./policies/... > /dev/null
-	@echo "--- lab: haproxy on loopback (tables: model share vs measured share; rollout side by side)"
+	@echo "--- awslb: the load-balancer stand-in's timeline (fake clock, then real haproxy connections)"
+	cd tests/awslb && $(GO) test -count=1 ./...
+	@echo "--- lab: haproxy on loopback (tables: model share vs measured share; rollout side by side; preStop sweep)"
 	$(GO) test -count=1 -v ./tests/lab/
 	@echo "--- live suite: compiled with -tags live; it says here why it skips; its ELBv2 checks run against moto_server"
 	$(GO) test -count=1 -v -tags live -run 'TestLive$$|TestELBAttributesOnMoto' ./tests/live/
@@ -55,11 +57,13 @@ lint: ## gofmt and go vet (also with the live build tag)
 	cd serve && $(GO) vet ./...
 	$(GO) vet -tags live ./tests/live/
 	cd tests/engine && $(GO) vet -tags live ./...
+	cd tests/awslb && $(GO) vet ./...
+	$(MAKE) -C tests/controlplane vet
 
-bench: ## benchmarks and timing scripts that print figures (model, policies, load generator vs wrk, plan); lab charts in out/charts
+bench: ## benchmarks and timing scripts that print figures (model, policies, load generator vs wrk, plan); lab charts (client populations, preStop sweep) in out/charts
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./model/ ./policies/... ./tests/lab/
 	scripts/timings.sh
-	EKSBALANCE_LAB_CHARTS=$(CURDIR)/out/charts $(GO) test -count=1 -run TestClientPopulationsMatchModel -v ./tests/lab/
+	EKSBALANCE_LAB_CHARTS=$(CURDIR)/out/charts $(GO) test -count=1 -run 'TestClientPopulationsMatchModel|TestPreStopSweep$$' -v ./tests/lab/
 
 up: ## the real deployment: pulumi up -s $(ENV) (needs AWS credentials and the Pulumi CLI)
 	pulumi up -s $(ENV)

@@ -9,6 +9,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2 v1.43.2
 	github.com/blang/semver v3.5.1+incompatible
 	github.com/eksbalance/eksbalance/serve v0.0.0
+	github.com/eksbalance/eksbalance/tests/awslb v0.0.0
 	github.com/gruntwork-io/terratest v0.48.1
 	github.com/open-policy-agent/opa v1.22.2
 	github.com/pulumi/pulumi-aws/sdk/v6 v6.83.0
@@ -217,3 +218,7 @@ require (
 // serve is its own module (standard library only, what applications link);
 // the toolkit builds against the copy in this repository.
 replace github.com/eksbalance/eksbalance/serve => ./serve
+
+// The load-balancer stand-in shared with tests/controlplane: a standard-library
+// module of its own, so neither module's dependency graph reaches the other.
+replace github.com/eksbalance/eksbalance/tests/awslb => ./tests/awslb

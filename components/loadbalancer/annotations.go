@@ -26,6 +26,9 @@ const (
 // the bound the caller chose. The controller ignores it.
 const PropagationAnnotation = "eksbalance.io/deregistration-propagation-seconds"
 
+// UnhealthyLagAnnotation carries a non-default UnhealthyLag the same way.
+const UnhealthyLagAnnotation = "eksbalance.io/unhealthy-lag-seconds"
+
 func (s NLB) ServiceAnnotations() map[string]string {
 	s.SetDefaults()
 	a := map[string]string{
@@ -83,6 +86,9 @@ func (s NLB) ServiceAnnotations() map[string]string {
 	if s.DeregistrationPropagation != DefaultNLBDeregistrationPropagation {
 		a[PropagationAnnotation] = seconds(s.DeregistrationPropagation)
 	}
+	if s.UnhealthyLag != DefaultNLBUnhealthyLag {
+		a[UnhealthyLagAnnotation] = seconds(s.UnhealthyLag)
+	}
 	return a
 }
 
@@ -127,6 +133,9 @@ func (s ALB) IngressAnnotations() map[string]string {
 	}
 	if s.DeregistrationPropagation != DefaultALBDeregistrationPropagation {
 		a[PropagationAnnotation] = seconds(s.DeregistrationPropagation)
+	}
+	if s.UnhealthyLag != DefaultALBUnhealthyLag {
+		a[UnhealthyLagAnnotation] = seconds(s.UnhealthyLag)
 	}
 	return a
 }

@@ -233,24 +233,34 @@ func targetGroupConfiguration(service string, tt TargetType, hc HealthCheck, att
 
 // ConfigurationAnnotations are the annotations the toolkit puts on the
 // LoadBalancerConfiguration and TargetGroupConfiguration it renders: a
-// non-default deregistration propagation, which the guardrails read as they
-// read it from a Service or Ingress (the controller ignores it).
+// non-default deregistration propagation or unhealthy lag, which the
+// guardrails read as they read them from a Service or Ingress (the controller
+// ignores them).
 func (s ALB) ConfigurationAnnotations() map[string]string {
 	s.SetDefaults()
-	return propagationAnnotations(s.DeregistrationPropagation, DefaultALBDeregistrationPropagation)
+	return propagationAnnotations(s.DeregistrationPropagation, DefaultALBDeregistrationPropagation,
+		s.UnhealthyLag, DefaultALBUnhealthyLag)
 }
 
 // ConfigurationAnnotations: see ALB.ConfigurationAnnotations.
 func (s NLB) ConfigurationAnnotations() map[string]string {
 	s.SetDefaults()
-	return propagationAnnotations(s.DeregistrationPropagation, DefaultNLBDeregistrationPropagation)
+	return propagationAnnotations(s.DeregistrationPropagation, DefaultNLBDeregistrationPropagation,
+		s.UnhealthyLag, DefaultNLBUnhealthyLag)
 }
 
-func propagationAnnotations(p, def time.Duration) map[string]string {
-	if p == def {
-		return nil
+func propagationAnnotations(p, def, lag, defLag time.Duration) map[string]string {
+	var out map[string]string
+	if p != def {
+		out = map[string]string{PropagationAnnotation: seconds(p)}
 	}
-	return map[string]string{PropagationAnnotation: seconds(p)}
+	if lag != defLag {
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[UnhealthyLagAnnotation] = seconds(lag)
+	}
+	return out
 }
 
 // attributeList renders key/value pairs as the CRDs' [{key, value}] lists,

@@ -98,6 +98,13 @@ const (
 	// unmeasured assumption: no source measures it; with the controller's health
 	// check (35 s to unhealthy) it does not set the bound. Measure yours.
 	DefaultALBDeregistrationPropagation = 15 * time.Second
+	// DefaultNLBUnhealthyLag is how long an NLB keeps opening new connections
+	// to a target after its health check marked it unhealthy: 30-40 s measured
+	// (aws/containers-roadmap issue 470); the upper end is taken.
+	DefaultNLBUnhealthyLag = 40 * time.Second
+	// DefaultALBUnhealthyLag is the same lag for an ALB: none is assumed. An
+	// unmeasured assumption: no public figure exists for the ALB.
+	DefaultALBUnhealthyLag = 0
 )
 
 // Controller defaults for health checks (AWS Load Balancer Controller docs).
@@ -190,6 +197,10 @@ type TargetGroup struct {
 	// ConnectionTermination (NLB only) closes connections still open when the
 	// deregistration delay ends. Default true: otherwise connections to a pod
 	// that is gone hang until the client's own timeout instead of failing fast.
+	// With it on, the delay must outlast the pod's preStop + drain, counted
+	// from deregistration (see Timings.DeregistrationDelayBound): the NLB
+	// resets whatever is still open when the delay ends, keepalive
+	// connections included.
 	ConnectionTermination *bool `json:"connectionTermination,omitempty" yaml:"connectionTermination,omitempty"`
 	// PreserveClientIP (NLB only) lets targets see the client's address.
 	// Default true: pods log and rate-limit on real addresses and security
@@ -263,6 +274,11 @@ type NLB struct {
 	// for about two minutes after DeregisterTargets, whatever the
 	// deregistration delay. Lower it only after measuring.
 	DeregistrationPropagation time.Duration `json:"deregistrationPropagation,omitempty" yaml:"deregistrationPropagation,omitempty"`
+	// UnhealthyLag is not sent to AWS either: the bound this package assumes
+	// for how long the NLB keeps opening new connections to a target after
+	// its health check marked it unhealthy, 1-600 s (0 means the default).
+	// Default 40 s: containers-roadmap issue 470 measured 30-40 s.
+	UnhealthyLag time.Duration `json:"unhealthyLag,omitempty" yaml:"unhealthyLag,omitempty"`
 }
 
 // ALB is an Application Load Balancer's settings.
@@ -309,6 +325,11 @@ type ALB struct {
 	// set the bound with default health checks). Measure it before relying on
 	// a shorter health check.
 	DeregistrationPropagation time.Duration `json:"deregistrationPropagation,omitempty" yaml:"deregistrationPropagation,omitempty"`
+	// UnhealthyLag is not sent to AWS: the bound assumed for how long the ALB
+	// keeps sending new requests to a target after marking it unhealthy,
+	// 0-600 s. Default 0: no public measurement exists for the ALB, so none
+	// is assumed; set it if you measure one.
+	UnhealthyLag time.Duration `json:"unhealthyLag,omitempty" yaml:"unhealthyLag,omitempty"`
 }
 
 // SetDefaults fills every empty field of s with its documented default.
@@ -367,6 +388,9 @@ func (s *NLB) SetDefaults() {
 	}
 	if s.DeregistrationPropagation == 0 {
 		s.DeregistrationPropagation = DefaultNLBDeregistrationPropagation
+	}
+	if s.UnhealthyLag == 0 {
+		s.UnhealthyLag = DefaultNLBUnhealthyLag
 	}
 	s.setZonalShiftDefaults()
 }

@@ -25,7 +25,9 @@ const IdleMargin = serve.IdleMargin
 //     latest after TimeToUnhealthy = interval x unhealthy threshold + timeout.
 //     The worst case starts right after a passing check: the next
 //     UnhealthyThreshold checks must all fail, the last one starting
-//     interval x threshold later and failing only after its timeout.
+//     interval x threshold later and failing only after its timeout. An NLB
+//     then keeps opening new connections to it for UnhealthyLag (30-40 s
+//     measured, aws/containers-roadmap issue 470).
 //   - Deregistration (IP targets): when a pod starts terminating its endpoint
 //     turns not-ready, the controller deregisters the pod IP (about a second),
 //     and the load balancer's nodes stop sending new work after AWS has
@@ -35,7 +37,16 @@ const IdleMargin = serve.IdleMargin
 //
 // StopSendingAfter is the larger of the two, the bound a preStop hook must
 // exceed (the order from the KubeCon NA 2023 talk: time-to-unhealthy < preStop
-// < terminationGracePeriodSeconds, widened by the deregistration path).
+// < terminationGracePeriodSeconds, widened by the deregistration path and the
+// unhealthy lag).
+//
+// What the load balancer does with connections that are already open is the
+// deregistration delay's business: they stay until DeregistrationDelay has
+// passed since deregistration, and then an NLB with ConnectionTermination
+// resets them. The delay starts at deregistration, about a second after the
+// pod starts terminating, not at SIGTERM, so it must cover the pod's whole
+// preStop + drain (DeregistrationDelayBound), or keepalive connections the app
+// would have closed gracefully are cut first.
 type Timings struct {
 	// LoadBalancer is "NLB" or "ALB", for messages.
 	LoadBalancer string
@@ -46,16 +57,24 @@ type Timings struct {
 	HealthyThreshold    int
 	// TimeToUnhealthy = HealthCheckInterval x UnhealthyThreshold + HealthCheckTimeout.
 	TimeToUnhealthy time.Duration
+	// UnhealthyLag is how long the load balancer keeps sending new work to a
+	// target after marking it unhealthy (see the settings field).
+	UnhealthyLag time.Duration
 	// TimeToHealthy = HealthCheckInterval x HealthyThreshold: about how long a
 	// new pod waits for traffic after registration (what readiness gates wait on).
 	TimeToHealthy time.Duration
 	// DeregistrationDelay is how long in-flight work on a deregistered target
-	// may continue before the load balancer gives up on it.
+	// may continue before the load balancer gives up on it, counted from
+	// deregistration.
 	DeregistrationDelay time.Duration
+	// ConnectionTermination: the load balancer resets the target's open
+	// connections when DeregistrationDelay ends (NLB only; false on an ALB,
+	// which has no such attribute).
+	ConnectionTermination bool
 	// DeregistrationPropagation is the assumed bound from pod termination until
 	// the load balancer stops sending it new work (see the settings field).
 	DeregistrationPropagation time.Duration
-	// StopSendingAfter = max(TimeToUnhealthy, DeregistrationPropagation).
+	// StopSendingAfter = max(TimeToUnhealthy + UnhealthyLag, DeregistrationPropagation).
 	StopSendingAfter time.Duration
 
 	// IdleTimeout is the load balancer's idle timeout: the ALB's, or the
@@ -88,16 +107,18 @@ func (s NLB) Timings() Timings {
 			shortest = idle
 		}
 	}
-	return newTimings("NLB", s.HealthCheck, *s.TargetGroup.DeregistrationDelay, s.DeregistrationPropagation, shortest, longest)
+	t := newTimings("NLB", s.HealthCheck, *s.TargetGroup.DeregistrationDelay, s.DeregistrationPropagation, s.UnhealthyLag, shortest, longest)
+	t.ConnectionTermination = *s.TargetGroup.ConnectionTermination
+	return t
 }
 
 // Timings derives the timings from the settings (defaulted on a copy).
 func (s ALB) Timings() Timings {
 	s.SetDefaults()
-	return newTimings("ALB", s.HealthCheck, *s.TargetGroup.DeregistrationDelay, s.DeregistrationPropagation, s.IdleTimeout, s.IdleTimeout)
+	return newTimings("ALB", s.HealthCheck, *s.TargetGroup.DeregistrationDelay, s.DeregistrationPropagation, s.UnhealthyLag, s.IdleTimeout, s.IdleTimeout)
 }
 
-func newTimings(kind string, hc HealthCheck, dereg, propagation, shortestIdle, longestIdle time.Duration) Timings {
+func newTimings(kind string, hc HealthCheck, dereg, propagation, lag, shortestIdle, longestIdle time.Duration) Timings {
 	t := Timings{
 		LoadBalancer:              kind,
 		HealthCheckInterval:       hc.Interval,
@@ -105,13 +126,14 @@ func newTimings(kind string, hc HealthCheck, dereg, propagation, shortestIdle, l
 		UnhealthyThreshold:        hc.UnhealthyThreshold,
 		HealthyThreshold:          hc.HealthyThreshold,
 		TimeToUnhealthy:           hc.Interval*time.Duration(hc.UnhealthyThreshold) + hc.Timeout,
+		UnhealthyLag:              lag,
 		TimeToHealthy:             hc.Interval * time.Duration(hc.HealthyThreshold),
 		DeregistrationDelay:       dereg,
 		DeregistrationPropagation: propagation,
 		IdleTimeout:               longestIdle,
 		ShortestIdleTimeout:       shortestIdle,
 	}
-	t.StopSendingAfter = max(t.TimeToUnhealthy, t.DeregistrationPropagation)
+	t.StopSendingAfter = max(t.TimeToUnhealthy+t.UnhealthyLag, t.DeregistrationPropagation)
 	t.RecommendedClientIdleMax = shortestIdle - min(IdleMargin, shortestIdle/2)
 	t.RecommendedBackendKeepAlive = longestIdle + IdleMargin
 	return t
@@ -137,20 +159,33 @@ func (b Bound) String() string {
 	return s
 }
 
-// Violation is one inequality Lower < Upper that does not hold.
+// Violation is one inequality Lower < Upper (Lower <= Upper with AtLeast)
+// that does not hold.
 type Violation struct {
 	Lower, Upper Bound
+	// AtLeast marks a non-strict inequality: Upper may equal Lower.
+	AtLeast bool
 }
 
 // Rule is the broken rule as seen from the upper bound, ready for
 // validation.Errors.Add(field, upper value, rule): "must exceed LB
 // time-to-unhealthy 40s (interval 10s x unhealthy threshold 3 + timeout 10s)".
-func (v Violation) Rule() string { return "must exceed " + v.Lower.String() }
+func (v Violation) Rule() string {
+	if v.AtLeast {
+		return "must be at least " + v.Lower.String()
+	}
+	return "must exceed " + v.Lower.String()
+}
 
 // LowerRule is the broken rule as seen from the lower bound, for when the
 // caller owns the lower value (a client idle timeout): "must be below LB idle
 // timeout 60s (ALB)".
-func (v Violation) LowerRule() string { return "must be below " + v.Upper.String() }
+func (v Violation) LowerRule() string {
+	if v.AtLeast {
+		return "must not exceed " + v.Upper.String()
+	}
+	return "must be below " + v.Upper.String()
+}
 
 // Error is the whole inequality: "preStop 20s must exceed LB time-to-unhealthy
 // 40s (interval 10s x unhealthy threshold 3 + timeout 10s)".
@@ -180,14 +215,62 @@ func (t Timings) TimeToUnhealthyBound() Bound {
 
 // StopSendingBound is StopSendingAfter, named after whichever path sets it.
 func (t Timings) StopSendingBound() Bound {
-	if t.TimeToUnhealthy >= t.DeregistrationPropagation {
-		return t.TimeToUnhealthyBound()
+	if t.TimeToUnhealthy+t.UnhealthyLag >= t.DeregistrationPropagation {
+		if t.UnhealthyLag == 0 {
+			return t.TimeToUnhealthyBound()
+		}
+		hc := t.TimeToUnhealthyBound()
+		return Bound{
+			Name:  "LB time-to-unhealthy + unhealthy lag",
+			Value: t.TimeToUnhealthy + t.UnhealthyLag,
+			Why: fmt.Sprintf("%s, then %s more while the %s keeps sending to an unhealthy target",
+				hc.Why, fmtDur(t.UnhealthyLag), t.LoadBalancer),
+		}
 	}
 	return Bound{
 		Name:  "LB deregistration propagation",
 		Value: t.DeregistrationPropagation,
 		Why:   fmt.Sprintf("assumed time for the %s to stop sending new work to a deregistered IP target (%s)", t.LoadBalancer, propagationSource(t.LoadBalancer, t.DeregistrationPropagation)),
 	}
+}
+
+// DeregistrationDelayBound is the least deregistration delay a pod with this
+// preStop (the whole time it keeps accepting new work, hook and in-app wait
+// together) and drain time needs. The delay counts from deregistration, which
+// comes about a second after the pod starts terminating: counting it from
+// there as well is the safe side.
+//
+//   - With ConnectionTermination (NLB), every connection still open when the
+//     delay ends is reset. The app closes its last one at preStop + drain, so
+//     the delay must be at least that.
+//   - Without it the load balancer leaves open connections alone and only
+//     gives up on in-flight work: the delay must cover the drain time.
+func (t Timings) DeregistrationDelayBound(preStop, drain time.Duration) Bound {
+	if t.ConnectionTermination {
+		return Bound{
+			Name:  "preStop + drain time",
+			Value: preStop + drain,
+			Why: fmt.Sprintf("preStop %s + drain time %s: with connection termination the %s resets every connection still open when the delay ends, and the delay counts from deregistration, about a second after the pod starts terminating",
+				fmtDur(preStop), fmtDur(drain), t.LoadBalancer),
+		}
+	}
+	return Bound{Name: "drain time", Value: drain, Why: "in-flight requests may take that long once draining starts"}
+}
+
+// DeregistrationChain checks DeregistrationDelayBound(preStop, drain) <=
+// DeregistrationDelay <= grace and returns what fails: a shorter delay cuts
+// connections the pod would have closed gracefully; a delay longer than the
+// grace period protects nothing, the pod is killed by then.
+func (t Timings) DeregistrationChain(preStop, drain, grace time.Duration) []Violation {
+	delay := Bound{Name: t.LoadBalancer + " deregistration delay", Value: t.DeregistrationDelay}
+	var out []Violation
+	if need := t.DeregistrationDelayBound(preStop, drain); delay.Value < need.Value {
+		out = append(out, Violation{Lower: need, Upper: delay, AtLeast: true})
+	}
+	if delay.Value > grace {
+		out = append(out, Violation{Lower: delay, Upper: Bound{Name: "terminationGracePeriodSeconds", Value: grace}, AtLeast: true})
+	}
+	return out
 }
 
 // IdleTimeoutBound is the load balancer's (longest) idle timeout.

@@ -22,24 +22,28 @@ func TestNLBTimings(t *testing.T) {
 			want: Timings{
 				LoadBalancer:        "NLB",
 				HealthCheckInterval: 10 * sec, HealthCheckTimeout: 10 * sec, UnhealthyThreshold: 3, HealthyThreshold: 3,
-				TimeToUnhealthy: 40 * sec, TimeToHealthy: 30 * sec,
-				DeregistrationDelay: 30 * sec, DeregistrationPropagation: 120 * sec, StopSendingAfter: 120 * sec,
+				TimeToUnhealthy: 40 * sec, UnhealthyLag: 40 * sec, TimeToHealthy: 30 * sec,
+				DeregistrationDelay: 30 * sec, ConnectionTermination: true,
+				DeregistrationPropagation: 120 * sec, StopSendingAfter: 120 * sec,
 				IdleTimeout: 350 * sec, ShortestIdleTimeout: 350 * sec,
 				RecommendedClientIdleMax: 345 * sec, RecommendedBackendKeepAlive: 355 * sec,
 			},
 		},
 		{
-			name: "fast health checks, measured propagation",
+			// 5 x 2 + 3 = 13 s to unhealthy, then the measured 2 s lag: 15 s
+			// beats the 10 s propagation.
+			name: "fast health checks, measured propagation and lag",
 			settings: NLB{
 				HealthCheck:               HealthCheck{Interval: 5 * sec, Timeout: 3 * sec, HealthyThreshold: 2, UnhealthyThreshold: 2},
-				TargetGroup:               TargetGroup{DeregistrationDelay: ptr(time.Duration(0))},
+				TargetGroup:               TargetGroup{DeregistrationDelay: ptr(time.Duration(0)), ConnectionTermination: ptr(false)},
 				DeregistrationPropagation: 10 * sec,
+				UnhealthyLag:              2 * sec,
 			},
 			want: Timings{
 				LoadBalancer:        "NLB",
 				HealthCheckInterval: 5 * sec, HealthCheckTimeout: 3 * sec, UnhealthyThreshold: 2, HealthyThreshold: 2,
-				TimeToUnhealthy: 13 * sec, TimeToHealthy: 10 * sec,
-				DeregistrationDelay: 0, DeregistrationPropagation: 10 * sec, StopSendingAfter: 13 * sec,
+				TimeToUnhealthy: 13 * sec, UnhealthyLag: 2 * sec, TimeToHealthy: 10 * sec,
+				DeregistrationDelay: 0, DeregistrationPropagation: 10 * sec, StopSendingAfter: 15 * sec,
 				IdleTimeout: 350 * sec, ShortestIdleTimeout: 350 * sec,
 				RecommendedClientIdleMax: 345 * sec, RecommendedBackendKeepAlive: 355 * sec,
 			},
@@ -55,8 +59,10 @@ func TestNLBTimings(t *testing.T) {
 			want: Timings{
 				LoadBalancer:        "NLB",
 				HealthCheckInterval: 30 * sec, HealthCheckTimeout: 10 * sec, UnhealthyThreshold: 10, HealthyThreshold: 5,
-				TimeToUnhealthy: 310 * sec, TimeToHealthy: 150 * sec,
-				DeregistrationDelay: 30 * sec, DeregistrationPropagation: 120 * sec, StopSendingAfter: 310 * sec,
+				// 30 x 10 + 10 = 310 s, plus the 40 s lag.
+				TimeToUnhealthy: 310 * sec, UnhealthyLag: 40 * sec, TimeToHealthy: 150 * sec,
+				DeregistrationDelay: 30 * sec, ConnectionTermination: true,
+				DeregistrationPropagation: 120 * sec, StopSendingAfter: 350 * sec,
 				IdleTimeout: 600 * sec, ShortestIdleTimeout: 350 * sec,
 				RecommendedClientIdleMax: 345 * sec, RecommendedBackendKeepAlive: 605 * sec,
 			},
@@ -160,6 +166,7 @@ func TestShutdownChain(t *testing.T) {
 	alb := ALB{}.Timings()
 	nlb := NLB{}.Timings()
 	fastNLB := NLB{DeregistrationPropagation: 5 * sec}.Timings()
+	noLagNLB := NLB{DeregistrationPropagation: 5 * sec, UnhealthyLag: time.Nanosecond}.Timings()
 	tests := []struct {
 		name           string
 		timings        Timings
@@ -187,8 +194,12 @@ func TestShutdownChain(t *testing.T) {
 			"preStop 60s must exceed LB deregistration propagation 120s (assumed time for the NLB to stop sending new work to a deregistered IP target (the NLB default, measured publicly: aws-load-balancer-controller issues 2366, 3270))",
 		}},
 		{"nlb in order", nlb, 125 * sec, 160 * sec, nil},
-		{"nlb health path dominates when propagation is measured low", fastNLB, 30 * sec, 60 * sec, []string{
-			"preStop 30s must exceed LB time-to-unhealthy 40s (interval 10s x unhealthy threshold 3 + timeout 10s)",
+		{"nlb health path and its lag dominate when propagation is measured low", fastNLB, 60 * sec, 90 * sec, []string{
+			"preStop 60s must exceed LB time-to-unhealthy + unhealthy lag 80s (interval 10s x unhealthy threshold 3 + timeout 10s, then 40s more while the NLB keeps sending to an unhealthy target)",
+		}},
+		{"nlb in order on the health path", fastNLB, 85 * sec, 110 * sec, nil},
+		{"nlb lag measured to be nothing", noLagNLB, 40 * sec, 60 * sec, []string{
+			"preStop 40s must exceed LB time-to-unhealthy + unhealthy lag 40.000000001s (interval 10s x unhealthy threshold 3 + timeout 10s, then 1ns more while the NLB keeps sending to an unhealthy target)",
 		}},
 	}
 	for _, tc := range tests {
@@ -197,6 +208,47 @@ func TestShutdownChain(t *testing.T) {
 			got := errs(tc.timings.ShutdownChain(tc.preStop, tc.grace))
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("ShutdownChain(%v, %v)\n got %q\nwant %q", tc.preStop, tc.grace, got, tc.want)
+			}
+		})
+	}
+}
+
+// The deregistration delay counts from deregistration, so with connection
+// termination it must cover the pod's whole preStop + drain; without it, the
+// drain; and never more than the grace period.
+func TestDeregistrationChain(t *testing.T) {
+	t.Parallel()
+	delay := func(d time.Duration, termination bool) Timings {
+		return NLB{TargetGroup: TargetGroup{DeregistrationDelay: ptr(d), ConnectionTermination: ptr(termination)}}.Timings()
+	}
+	tests := []struct {
+		name                  string
+		timings               Timings
+		preStop, drain, grace time.Duration
+		want                  []string
+	}{
+		{"termination, delay covers preStop + drain", delay(135*sec, true), 125 * sec, 10 * sec, 140 * sec, nil},
+		{"termination, the old 30 s default", delay(30*sec, true), 125 * sec, 10 * sec, 140 * sec, []string{
+			"NLB deregistration delay 30s must be at least preStop + drain time 135s (preStop 125s + drain time 10s: with connection termination the NLB resets every connection still open when the delay ends, and the delay counts from deregistration, about a second after the pod starts terminating)",
+		}},
+		{"termination, one second short", delay(134*sec, true), 125 * sec, 10 * sec, 140 * sec, []string{
+			"NLB deregistration delay 134s must be at least preStop + drain time 135s (preStop 125s + drain time 10s: with connection termination the NLB resets every connection still open when the delay ends, and the delay counts from deregistration, about a second after the pod starts terminating)",
+		}},
+		{"no termination: the drain is enough", delay(30*sec, false), 125 * sec, 10 * sec, 140 * sec, nil},
+		{"no termination, delay below the drain", delay(5*sec, false), 125 * sec, 10 * sec, 140 * sec, []string{
+			"NLB deregistration delay 5s must be at least drain time 10s (in-flight requests may take that long once draining starts)",
+		}},
+		{"delay above grace", delay(300*sec, true), 125 * sec, 10 * sec, 140 * sec, []string{
+			"terminationGracePeriodSeconds 140s must be at least NLB deregistration delay 300s",
+		}},
+		{"alb has no termination", ALB{}.Timings(), 40 * sec, 10 * sec, 55 * sec, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := errs(tc.timings.DeregistrationChain(tc.preStop, tc.drain, tc.grace))
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("DeregistrationChain(%v, %v, %v)\n got %q\nwant %q", tc.preStop, tc.drain, tc.grace, got, tc.want)
 			}
 		})
 	}

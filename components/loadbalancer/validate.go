@@ -74,6 +74,7 @@ func (s NLB) validate(certFromInput bool) *validation.Errors {
 	}
 	s.validateZonalShift(v)
 	validatePropagation(v, s.DeregistrationPropagation)
+	validateUnhealthyLag(v, s.UnhealthyLag)
 	return v
 }
 
@@ -131,6 +132,7 @@ func (s ALB) validate(certFromInput bool) *validation.Errors {
 	}
 	s.validateZonalShift(v)
 	validatePropagation(v, s.DeregistrationPropagation)
+	validateUnhealthyLag(v, s.UnhealthyLag)
 	return v
 }
 
@@ -260,6 +262,12 @@ func validateDeregistrationDelay(v *validation.Errors, d *time.Duration) {
 func validatePropagation(v *validation.Errors, d time.Duration) {
 	if !inRange(d, 0, maxPropagation) {
 		v.Add("deregistrationPropagation", d, "must be between 0 and 600 seconds")
+	}
+}
+
+func validateUnhealthyLag(v *validation.Errors, d time.Duration) {
+	if !inRange(d, 0, maxPropagation) {
+		v.Add("unhealthyLag", d, "must be between 0 and 600 seconds")
 	}
 }
 

@@ -67,6 +67,18 @@ const (
 	// preStop: the bound is a worst case measured from the start of
 	// termination, and the hook starts a little after it (kubelet sync).
 	PreStopMargin = 5 * time.Second
+	// CloseWindow is the end of preStop that the app waits out itself, after
+	// SIGTERM, with the sleep and exec hooks: the hook sleeps PreStop -
+	// CloseWindow, then the app keeps serving for CloseWindow while it fails
+	// readiness and answers every request with Connection: close
+	// (EKSBALANCE_SHUTDOWN_DELAY). Keepalive clients still holding a
+	// connection to the pod (behind an NLB the client's own connection) then
+	// open a new one, which the load balancer, done sending here by now,
+	// gives to another pod. Without the window the app closes its idle
+	// keepalive connections the moment it stops, and a client that reuses one
+	// loses that request. Not above PreStopMargin, so by default the window
+	// starts after StopSendingAfter.
+	CloseWindow = 5 * time.Second
 	// GraceMargin is added to preStop + drain time to get the default
 	// terminationGracePeriodSeconds, so the process exits on its own before
 	// the kubelet's SIGKILL even when the drain uses its whole budget.
@@ -310,14 +322,17 @@ type Args struct {
 
 	// PreStopMode is how the pod waits for the load balancer. Default PreStopSleep.
 	PreStopMode PreStopMode `json:"preStopMode,omitempty" yaml:"preStopMode,omitempty"`
-	// PreStop is how long a terminating pod keeps serving before it gets
-	// SIGTERM (or, with PreStopInApp, before the app starts draining). Default
-	// the load balancer's StopSendingAfter rounded up to seconds, plus
-	// PreStopMargin. Must exceed StopSendingAfter.
+	// PreStop is how long a terminating pod keeps accepting new work: from
+	// the start of termination until the app closes its listener and drains.
+	// With the sleep and exec hooks the hook takes PreStop - CloseWindow and
+	// the app the last CloseWindow after SIGTERM; with PreStopInApp the app
+	// takes all of it. Default the load balancer's StopSendingAfter rounded
+	// up to seconds, plus PreStopMargin. Must exceed StopSendingAfter.
 	PreStop time.Duration `json:"preStop,omitempty" yaml:"preStop,omitempty"`
 	// DrainTime is how long in-flight requests may take to finish once the app
-	// drains (EKSBALANCE_DRAIN_TIMEOUT). Default 10 s. Must not exceed the
-	// load balancer's deregistration delay, which would cut them off.
+	// drains (EKSBALANCE_DRAIN_TIMEOUT). Default 10 s. The load balancer's
+	// deregistration delay must cover it (with an NLB's connection
+	// termination: cover PreStop + DrainTime), or requests are cut off.
 	DrainTime time.Duration `json:"drainTime,omitempty" yaml:"drainTime,omitempty"`
 	// TerminationGracePeriod is the pod's terminationGracePeriodSeconds.
 	// Default PreStop + DrainTime + GraceMargin. Must exceed PreStop +
@@ -338,6 +353,9 @@ type Args struct {
 	// requests (EKSBALANCE_MAX_CONN_REQUESTS). Default 0 (off): age alone
 	// bounds how long a connection pins a client to a pod, whatever the rate.
 	MaxConnRequests int `json:"maxConnRequests,omitempty" yaml:"maxConnRequests,omitempty"`
+
+	// derivedDelay records that SetDefaults derived the deregistration delay.
+	derivedDelay bool
 }
 
 // SetDefaults fills every empty field with its documented default, deriving
@@ -377,10 +395,17 @@ func (a *Args) SetDefaults(name string) {
 	if a.DrainTime == 0 {
 		a.DrainTime = DefaultDrainTime
 	}
+	// The deregistration delay is derived last, from preStop and drain; the
+	// other settings are defaulted now, and the delay left nil until then.
 	switch a.Front {
-	case FrontNLB:
-		fillLBSettings(&a.NLB.HealthCheck, &a.NLB.TargetGroup, c.ReadinessPath, a.DrainTime)
+	case FrontNLB, FrontGatewayNLB:
+		if a.Front == FrontGatewayNLB {
+			a.fillFromGateway()
+		}
+		fillHealthCheckPath(&a.NLB.HealthCheck, c.ReadinessPath)
+		delay := a.NLB.TargetGroup.DeregistrationDelay
 		a.NLB.SetDefaults()
+		a.NLB.TargetGroup.DeregistrationDelay = delay
 	case FrontALB, FrontGatewayALB:
 		if a.Front == FrontGatewayALB {
 			a.fillFromGateway()
@@ -390,12 +415,10 @@ func (a *Args) SetDefaults(name string) {
 			// instead of the controller's "/".
 			a.ALB.HealthCheck.Protocol = loadbalancer.ProtocolHTTP
 		}
-		fillLBSettings(&a.ALB.HealthCheck, &a.ALB.TargetGroup, c.ReadinessPath, a.DrainTime)
+		fillHealthCheckPath(&a.ALB.HealthCheck, c.ReadinessPath)
+		delay := a.ALB.TargetGroup.DeregistrationDelay
 		a.ALB.SetDefaults()
-	case FrontGatewayNLB:
-		a.fillFromGateway()
-		fillLBSettings(&a.NLB.HealthCheck, &a.NLB.TargetGroup, c.ReadinessPath, a.DrainTime)
-		a.NLB.SetDefaults()
+		a.ALB.TargetGroup.DeregistrationDelay = delay
 	}
 	a.gatewayDefaults()
 	if a.ServicePort == 0 {
@@ -441,6 +464,14 @@ func (a *Args) SetDefaults(name string) {
 		if a.BackendKeepAlive == 0 {
 			a.BackendKeepAlive = ceilSeconds(lb.RecommendedBackendKeepAlive)
 		}
+		// Rounded, like grace, so an override is reported on its own field.
+		delay := ceilSeconds(lb.DeregistrationDelayBound(ceilSeconds(a.PreStop), ceilSeconds(a.DrainTime)).Value)
+		switch a.Front {
+		case FrontNLB, FrontGatewayNLB:
+			a.derivedDelay = fillDeregistrationDelay(&a.NLB.TargetGroup, delay) || a.derivedDelay
+		case FrontALB, FrontGatewayALB:
+			a.derivedDelay = fillDeregistrationDelay(&a.ALB.TargetGroup, delay) || a.derivedDelay
+		}
 	}
 	if a.MaxConnAge == nil {
 		age := time.Duration(0)
@@ -454,18 +485,26 @@ func (a *Args) SetDefaults(name string) {
 	}
 }
 
-// fillLBSettings fills the two load-balancer settings the workload knows
-// better than the loadbalancer package's generic defaults.
-func fillLBSettings(hc *loadbalancer.HealthCheck, tg *loadbalancer.TargetGroup, readinessPath string, drain time.Duration) {
+// fillHealthCheckPath points an HTTP(S) health check at the readiness path,
+// which the workload knows better than the loadbalancer package's "/".
+func fillHealthCheckPath(hc *loadbalancer.HealthCheck, readinessPath string) {
 	httpCheck := hc.Protocol == loadbalancer.ProtocolHTTP || hc.Protocol == loadbalancer.ProtocolHTTPS
 	if httpCheck && hc.Path == "" {
 		hc.Path = readinessPath
 	}
-	if tg.DeregistrationDelay == nil {
-		// In-flight work at deregistration may take up to the drain time; the
-		// LB must not cut it off sooner.
-		tg.DeregistrationDelay = ptr(max(loadbalancer.DefaultDeregistrationDelay, ceilSeconds(drain)))
+}
+
+// fillDeregistrationDelay sets an unset deregistration delay to what the pod's
+// shutdown needs (loadbalancer.Timings.DeregistrationDelayBound), and never
+// below the package default: the load balancer must not give up on work the
+// pod still does, and with an NLB's connection termination it must not reset
+// connections the app is about to close gracefully.
+func fillDeregistrationDelay(tg *loadbalancer.TargetGroup, need time.Duration) bool {
+	if tg.DeregistrationDelay != nil {
+		return false
 	}
+	tg.DeregistrationDelay = ptr(max(loadbalancer.DefaultDeregistrationDelay, need))
+	return true
 }
 
 // lbTimings are the front's derived timings; false for an unknown front.

@@ -36,7 +36,8 @@ func TestAutoModeNLB(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, ann[k], want)
 		}
 	}
-	if !strings.Contains(ann["service.beta.kubernetes.io/aws-load-balancer-target-group-attributes"], "deregistration_delay.timeout_seconds=30") {
+	// Connection termination on: the delay covers preStop 125 s + drain 10 s.
+	if !strings.Contains(ann["service.beta.kubernetes.io/aws-load-balancer-target-group-attributes"], "deregistration_delay.timeout_seconds=135") {
 		t.Errorf("deregistration delay missing: %q", ann["service.beta.kubernetes.io/aws-load-balancer-target-group-attributes"])
 	}
 	ns := c.One(t, tNamespace, testName)

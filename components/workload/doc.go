@@ -16,7 +16,16 @@
 //
 //	LB stops sending new work  <  preStop  <  preStop + drain time  <  terminationGracePeriodSeconds
 //	drain time  <=  LB deregistration delay  <=  terminationGracePeriodSeconds
+//	preStop + drain time  <=  NLB deregistration delay   (with connection termination, the default)
 //	LB idle timeout  <  backend keepalive
+//
+// "LB stops sending new work" is the later of time-to-unhealthy plus the
+// unhealthy lag and the deregistration propagation; the deregistration delay
+// counts from deregistration, about a second after termination starts, which
+// is why it must cover the whole preStop + drain when the NLB resets what is
+// still open at its end (the default delay is derived so). The last
+// CloseWindow of preStop is the app's own: it answers with Connection: close
+// so keepalive clients leave before it stops.
 //
 // A caller may override any of preStop, drain time, grace period and keepalive;
 // a set that breaks the sequence is rejected with the inequality and its

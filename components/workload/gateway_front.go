@@ -74,6 +74,9 @@ func (a *Args) fillFromGateway() {
 		if s.ZonalShift == nil && from.ZonalShift != nil {
 			s.ZonalShift = ptr(*from.ZonalShift)
 		}
+		if s.UnhealthyLag == 0 {
+			s.UnhealthyLag = from.UnhealthyLag
+		}
 	case FrontGatewayNLB:
 		s, from := &a.NLB, g.NLB
 		if s.Scheme == "" {
@@ -93,6 +96,9 @@ func (a *Args) fillFromGateway() {
 		// off on every target group of a zonal-shift, cross-zone NLB).
 		if s.ZonalShift == nil && from.ZonalShift != nil {
 			s.ZonalShift = ptr(*from.ZonalShift)
+		}
+		if s.UnhealthyLag == 0 {
+			s.UnhealthyLag = from.UnhealthyLag
 		}
 	}
 }

@@ -179,11 +179,12 @@ func TestGatewayALBOverrides(t *testing.T) {
 	}
 	route := spec(t, c.One(t, tHTTPRoute, testName)).(map[string]any)
 	sameJSON(t, "hostnames", route["hostnames"], `["shop.example.com"]`)
-	// preStop: time to unhealthy 10 s x 2 + 5 s = 25 s beats propagation 20 s; + 5 s margin.
+	// preStop: time to unhealthy 10 s x 2 + 5 s = 25 s beats propagation 20 s; + 5 s
+	// margin = 30 s, of which the hook sleeps all but the app's 5 s close window.
 	dep := c.One(t, tDeployment, testName)
 	v, _ := dep.Get("spec.template.spec.containers[0].lifecycle.preStop.sleep.seconds")
-	if v != float64(30) {
-		t.Errorf("preStop %v s, want 30 (time to unhealthy 25 s + 5 s)", v)
+	if v != float64(25) {
+		t.Errorf("preStop hook %v s, want 25 (time to unhealthy 25 s + 5 s, less the 5 s close window)", v)
 	}
 }
 
@@ -217,7 +218,7 @@ func TestGatewayNLBObjects(t *testing.T) {
 				"healthyThresholdCount": 3, "unhealthyThresholdCount": 3},
 			"targetGroupAttributes": [
 				{"key": "deregistration_delay.connection_termination.enabled", "value": "true"},
-				{"key": "deregistration_delay.timeout_seconds", "value": "30"},
+				{"key": "deregistration_delay.timeout_seconds", "value": "135"},
 				{"key": "load_balancing.cross_zone.enabled", "value": "true"},
 				{"key": "preserve_client_ip.enabled", "value": "true"},
 				{"key": "proxy_protocol_v2.enabled", "value": "false"},

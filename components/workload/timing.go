@@ -31,15 +31,23 @@ const EnvPrefix = "EKSBALANCE_"
 type Timing struct {
 	// LB are the load balancer's timings, from the loadbalancer package.
 	LB loadbalancer.Timings
-	// PreStop is the wait between the start of termination and draining.
+	// PreStop is the wait between the start of termination and draining:
+	// the hook's sleep plus the app's ShutdownDelay.
 	PreStop time.Duration
+	// PreStopHook is the preStop hook's sleep: PreStop - ShutdownDelay with
+	// the sleep and exec modes, 0 with PreStopInApp.
+	PreStopHook time.Duration
 	// DrainTime is how long in-flight requests may take once draining starts.
 	DrainTime time.Duration
 	// TerminationGracePeriod is the pod's terminationGracePeriodSeconds.
 	TerminationGracePeriod time.Duration
-	// ShutdownDelay is the wait the app itself does after SIGTERM: 0 with a
-	// preStop hook, PreStop with PreStopInApp.
+	// ShutdownDelay is the wait the app itself does after SIGTERM, serving
+	// with Connection: close: the last CloseWindow of PreStop with a preStop
+	// hook, all of PreStop with PreStopInApp.
 	ShutdownDelay time.Duration
+	// DeregistrationDelayDerived says the load balancer's deregistration
+	// delay was derived from preStop and drain, not given.
+	DeregistrationDelayDerived bool
 	// BackendKeepAlive is the app's keepalive idle timeout.
 	BackendKeepAlive time.Duration
 	// MaxConnAge and MaxConnRequests recycle connections; 0 = off.
@@ -51,18 +59,22 @@ type Timing struct {
 func (a Args) Timing() Timing {
 	lb, _ := a.lbTimings()
 	t := Timing{
-		LB:                     lb,
-		PreStop:                a.PreStop,
-		DrainTime:              a.DrainTime,
-		TerminationGracePeriod: a.TerminationGracePeriod,
-		BackendKeepAlive:       a.BackendKeepAlive,
-		MaxConnRequests:        a.MaxConnRequests,
+		LB:                         lb,
+		PreStop:                    a.PreStop,
+		DrainTime:                  a.DrainTime,
+		TerminationGracePeriod:     a.TerminationGracePeriod,
+		BackendKeepAlive:           a.BackendKeepAlive,
+		MaxConnRequests:            a.MaxConnRequests,
+		DeregistrationDelayDerived: a.derivedDelay,
 	}
 	if a.MaxConnAge != nil {
 		t.MaxConnAge = *a.MaxConnAge
 	}
 	if a.PreStopMode == PreStopInApp {
 		t.ShutdownDelay = a.PreStop
+	} else {
+		t.ShutdownDelay = min(CloseWindow, a.PreStop)
+		t.PreStopHook = a.PreStop - t.ShutdownDelay
 	}
 	return t
 }
@@ -83,6 +95,7 @@ func (t Timing) Env() map[string]string {
 //
 //	LB stops sending < preStop < preStop + drain < grace
 //	drain <= deregistration delay <= grace
+//	preStop + drain <= deregistration delay   (NLB with connection termination)
 //	LB idle timeout < backend keepalive
 //
 // each with the inequality and its numbers. deregField is the field path of
@@ -107,20 +120,27 @@ func (t Timing) Check(v *validation.Errors, deregField string) {
 			v.Add("terminationGracePeriod", fmtDur(t.TerminationGracePeriod), "%s", viol.Error())
 		}
 	}
-	dereg := loadbalancer.Bound{Name: t.LB.LoadBalancer + " deregistration delay", Value: t.LB.DeregistrationDelay}
-	if t.DrainTime > dereg.Value {
-		v.Add(deregField, fmtDur(dereg.Value),
-			"%s must be at least drain time %s: the load balancer would cut off requests still in flight",
-			dereg, fmtDur(t.DrainTime))
-	}
-	if dereg.Value > t.TerminationGracePeriod {
-		v.Add(deregField, fmtDur(dereg.Value),
-			"%s must not exceed terminationGracePeriodSeconds %s: the pod is killed by then, so the longer delay protects no request; to let requests run longer raise drainTime",
-			dereg, fmtDur(t.TerminationGracePeriod))
+	for _, viol := range t.LB.DeregistrationChain(t.PreStop, t.DrainTime, t.TerminationGracePeriod) {
+		// A derived delay follows preStop + drain; when that overruns the
+		// grace period, grace is the field to fix and was reported above.
+		if t.DeregistrationDelayDerived && viol.Upper.Name == "terminationGracePeriodSeconds" &&
+			t.TerminationGracePeriod <= t.PreStop+t.DrainTime {
+			continue
+		}
+		v.Add(deregField, fmtDur(t.LB.DeregistrationDelay), "%s", deregMessage(viol))
 	}
 	for _, viol := range t.LB.IdleChain(0, t.BackendKeepAlive) {
 		v.Add("backendKeepAlive", fmtDur(t.BackendKeepAlive), "%s", viol.Error())
 	}
+}
+
+// deregMessage says what a broken deregistration-delay link costs.
+func deregMessage(viol loadbalancer.Violation) string {
+	if viol.Upper.Name == "terminationGracePeriodSeconds" {
+		return fmt.Sprintf("%s %s: the pod is killed by then, so the longer delay protects no request; to let requests run longer raise drainTime",
+			viol.Lower, viol.LowerRule())
+	}
+	return fmt.Sprintf("%s: the load balancer would cut off work the pod still does", viol.Error())
 }
 
 // sortedEnv lists env in name order, so the rendered pod spec is stable.

@@ -24,57 +24,69 @@ func TestDerivedTiming(t *testing.T) {
 		want want
 	}{
 		{
-			// TTU 10x3+10 = 40 < propagation 120: preStop 120+5, grace 125+10+5.
+			// TTU 10x3+10 = 40, + lag 40 = 80 < propagation 120: preStop
+			// 120+5, grace 125+10+5; connection termination: delay 125+10;
+			// the app's last 5 s of preStop is the close window.
 			name: "NLB controller defaults",
 			args: Args{},
-			want: want{timeToUnhealthy: 40, preStop: 125, grace: 140, dereg: 30, lbIdle: 350, keepAlive: 355, maxAge: 60, drain: 10},
+			want: want{timeToUnhealthy: 40, preStop: 125, grace: 140, dereg: 135, lbIdle: 350, keepAlive: 355, maxAge: 60, shutdownDelay: 5, drain: 10},
 		},
 		{
-			// Propagation 1s: TTU 40 decides; preStop 45, grace 60.
+			// Propagation 1s: TTU 40 + lag 40 decides; preStop 85, grace
+			// 100, delay 95.
 			name: "NLB health-check path",
 			args: Args{NLB: loadbalancer.NLB{DeregistrationPropagation: time.Second}},
-			want: want{timeToUnhealthy: 40, preStop: 45, grace: 60, dereg: 30, lbIdle: 350, keepAlive: 355, maxAge: 60, drain: 10},
+			want: want{timeToUnhealthy: 40, preStop: 85, grace: 100, dereg: 95, lbIdle: 350, keepAlive: 355, maxAge: 60, shutdownDelay: 5, drain: 10},
 		},
 		{
-			// TTU 5x2+5 = 15: preStop 20, grace 35.
-			name: "NLB custom health check",
+			// TTU 5x2+5 = 15, measured lag 5: preStop 25, grace 40; delay
+			// 25+10 = 35.
+			name: "NLB custom health check and lag",
 			args: Args{NLB: loadbalancer.NLB{
 				DeregistrationPropagation: time.Second,
+				UnhealthyLag:              5 * time.Second,
 				HealthCheck: loadbalancer.HealthCheck{Protocol: loadbalancer.ProtocolHTTP, Interval: 5 * time.Second,
 					Timeout: 5 * time.Second, UnhealthyThreshold: 2},
 			}},
-			want: want{timeToUnhealthy: 15, preStop: 20, grace: 35, dereg: 30, lbIdle: 350, keepAlive: 355, maxAge: 60, drain: 10},
+			want: want{timeToUnhealthy: 15, preStop: 25, grace: 40, dereg: 35, lbIdle: 350, keepAlive: 355, maxAge: 60, shutdownDelay: 5, drain: 10},
 		},
 		{
 			// Listener idle 600: keepalive 605.
 			name: "NLB long idle timeout",
 			args: Args{NLB: loadbalancer.NLB{Listeners: []loadbalancer.Listener{{Port: 443, IdleTimeout: 600 * time.Second}}}},
-			want: want{timeToUnhealthy: 40, preStop: 125, grace: 140, dereg: 30, lbIdle: 600, keepAlive: 605, maxAge: 60, drain: 10},
+			want: want{timeToUnhealthy: 40, preStop: 125, grace: 140, dereg: 135, lbIdle: 600, keepAlive: 605, maxAge: 60, shutdownDelay: 5, drain: 10},
 		},
 		{
-			// Drain 60 raises the unset deregistration delay to 60; grace 125+60+5.
+			// Drain 60: grace 125+60+5, delay 125+60.
 			name: "NLB long drain",
 			args: Args{DrainTime: 60 * time.Second},
-			want: want{timeToUnhealthy: 40, preStop: 125, grace: 190, dereg: 60, lbIdle: 350, keepAlive: 355, maxAge: 60, drain: 60},
+			want: want{timeToUnhealthy: 40, preStop: 125, grace: 190, dereg: 185, lbIdle: 350, keepAlive: 355, maxAge: 60, shutdownDelay: 5, drain: 60},
+		},
+		{
+			// No connection termination: nothing is reset at the end of the
+			// delay, which then only covers the drain (the 30 s default).
+			name: "NLB without connection termination",
+			args: Args{NLB: loadbalancer.NLB{TargetGroup: loadbalancer.TargetGroup{ConnectionTermination: ptr(false)}}},
+			want: want{timeToUnhealthy: 40, preStop: 125, grace: 140, dereg: 30, lbIdle: 350, keepAlive: 355, maxAge: 60, shutdownDelay: 5, drain: 10},
 		},
 		{
 			// TTU 15x2+5 = 35 > propagation 15: preStop 40, grace 55.
 			name: "ALB controller defaults",
 			args: Args{Front: FrontALB},
-			want: want{timeToUnhealthy: 35, preStop: 40, grace: 55, dereg: 30, lbIdle: 60, keepAlive: 65, maxAge: 0, drain: 10},
+			want: want{timeToUnhealthy: 35, preStop: 40, grace: 55, dereg: 30, lbIdle: 60, keepAlive: 65, maxAge: 0, shutdownDelay: 5, drain: 10},
 		},
 		{
 			// TTU 20x3+10 = 70: preStop 75, grace 90.
 			name: "ALB custom health check",
 			args: Args{Front: FrontALB, ALB: loadbalancer.ALB{HealthCheck: loadbalancer.HealthCheck{
 				Interval: 20 * time.Second, Timeout: 10 * time.Second, UnhealthyThreshold: 3}}},
-			want: want{timeToUnhealthy: 70, preStop: 75, grace: 90, dereg: 30, lbIdle: 60, keepAlive: 65, maxAge: 0, drain: 10},
+			want: want{timeToUnhealthy: 70, preStop: 75, grace: 90, dereg: 30, lbIdle: 60, keepAlive: 65, maxAge: 0, shutdownDelay: 5, drain: 10},
 		},
 		{
 			// Propagation 50 > TTU 35: preStop 55, grace 70.
 			name: "ALB slow propagation",
 			args: Args{Front: FrontALB, ALB: loadbalancer.ALB{DeregistrationPropagation: 50 * time.Second}},
-			want: want{timeToUnhealthy: 35, preStop: 55, grace: 70, dereg: 30, lbIdle: 60, keepAlive: 65, maxAge: 0, drain: 10},
+			want: want{timeToUnhealthy: 35, preStop: 55, grace: 70, dereg: 30, lbIdle: 60, keepAlive: 65, maxAge: 0, shutdownDelay: 5, drain: 10},
 		},
 		{
 			// The app waits itself: shutdown delay = preStop 40.
@@ -88,7 +100,7 @@ func TestDerivedTiming(t *testing.T) {
 			args: Args{Front: FrontALB, PreStop: 50 * time.Second, DrainTime: 20 * time.Second,
 				TerminationGracePeriod: 90 * time.Second, BackendKeepAlive: 120 * time.Second,
 				MaxConnAge: ptr(30 * time.Second), MaxConnRequests: 1000},
-			want: want{timeToUnhealthy: 35, preStop: 50, grace: 90, dereg: 30, lbIdle: 60, keepAlive: 120, maxAge: 30, drain: 20},
+			want: want{timeToUnhealthy: 35, preStop: 50, grace: 90, dereg: 30, lbIdle: 60, keepAlive: 120, maxAge: 30, shutdownDelay: 5, drain: 20},
 		},
 	}
 	for _, tc := range tests {
@@ -136,7 +148,7 @@ func TestDerivedTiming(t *testing.T) {
 // rejected on the right field, with the inequality and its numbers.
 func TestTimingRules(t *testing.T) {
 	t.Parallel()
-	fastNLB := loadbalancer.NLB{DeregistrationPropagation: time.Second} // TTU 40 decides
+	fastNLB := loadbalancer.NLB{DeregistrationPropagation: time.Second} // TTU 40 + lag 40 decides
 	tests := []struct {
 		name     string
 		args     Args
@@ -144,16 +156,16 @@ func TestTimingRules(t *testing.T) {
 		fragment string
 	}{
 		{
-			name:     "preStop below NLB time-to-unhealthy",
-			args:     Args{NLB: fastNLB, PreStop: 20 * time.Second},
+			name:     "preStop below NLB time-to-unhealthy + unhealthy lag",
+			args:     Args{NLB: fastNLB, PreStop: 60 * time.Second},
 			field:    "preStop",
-			fragment: "preStop 20s must exceed LB time-to-unhealthy 40s (interval 10s x unhealthy threshold 3 + timeout 10s)",
+			fragment: "preStop 60s must exceed LB time-to-unhealthy + unhealthy lag 80s (interval 10s x unhealthy threshold 3 + timeout 10s, then 40s more while the NLB keeps sending to an unhealthy target)",
 		},
 		{
-			name:     "preStop equal to NLB time-to-unhealthy",
-			args:     Args{NLB: fastNLB, PreStop: 40 * time.Second},
+			name:     "preStop equal to NLB time-to-unhealthy + unhealthy lag",
+			args:     Args{NLB: fastNLB, PreStop: 80 * time.Second},
 			field:    "preStop",
-			fragment: "preStop 40s must exceed LB time-to-unhealthy 40s",
+			fragment: "preStop 80s must exceed LB time-to-unhealthy + unhealthy lag 80s",
 		},
 		{
 			name:     "preStop below NLB deregistration propagation",
@@ -176,19 +188,28 @@ func TestTimingRules(t *testing.T) {
 		},
 		{
 			name:     "grace not above preStop",
-			args:     Args{NLB: fastNLB, PreStop: 45 * time.Second, TerminationGracePeriod: 45 * time.Second},
+			args:     Args{NLB: fastNLB, PreStop: 85 * time.Second, TerminationGracePeriod: 85 * time.Second},
 			field:    "terminationGracePeriod",
-			fragment: "terminationGracePeriodSeconds 45s must exceed preStop 45s",
+			fragment: "terminationGracePeriodSeconds 85s must exceed preStop 85s",
 		},
 		{
 			name:     "grace not above preStop plus drain",
-			args:     Args{NLB: fastNLB, PreStop: 45 * time.Second, TerminationGracePeriod: 50 * time.Second},
+			args:     Args{NLB: fastNLB, PreStop: 85 * time.Second, TerminationGracePeriod: 90 * time.Second},
 			field:    "terminationGracePeriod",
-			fragment: "terminationGracePeriodSeconds 50s must exceed preStop + drain time 55s (preStop 45s + drain time 10s)",
+			fragment: "terminationGracePeriodSeconds 90s must exceed preStop + drain time 95s (preStop 85s + drain time 10s)",
 		},
 		{
-			name:     "deregistration delay below drain time",
-			args:     Args{NLB: loadbalancer.NLB{TargetGroup: loadbalancer.TargetGroup{DeregistrationDelay: ptr(5 * time.Second)}}},
+			// The old default: termination on, 30 s. The NLB would reset
+			// every keepalive connection 95 s before the app closes it.
+			name:     "NLB deregistration delay below preStop + drain with connection termination",
+			args:     Args{NLB: loadbalancer.NLB{TargetGroup: loadbalancer.TargetGroup{DeregistrationDelay: ptr(30 * time.Second)}}},
+			field:    "nlb.targetGroup.deregistrationDelay",
+			fragment: "NLB deregistration delay 30s must be at least preStop + drain time 135s (preStop 125s + drain time 10s: with connection termination the NLB resets every connection still open when the delay ends",
+		},
+		{
+			name: "NLB deregistration delay below drain time without connection termination",
+			args: Args{NLB: loadbalancer.NLB{TargetGroup: loadbalancer.TargetGroup{
+				DeregistrationDelay: ptr(5 * time.Second), ConnectionTermination: ptr(false)}}},
 			field:    "nlb.targetGroup.deregistrationDelay",
 			fragment: "NLB deregistration delay 5s must be at least drain time 10s",
 		},
@@ -235,9 +256,12 @@ func TestTimingBoundaries(t *testing.T) {
 		name string
 		args Args
 	}{
-		{"preStop one second above time-to-unhealthy", Args{NLB: fastNLB, PreStop: 41 * time.Second}},
-		{"grace one second above preStop + drain", Args{NLB: fastNLB, PreStop: 45 * time.Second, TerminationGracePeriod: 56 * time.Second}},
-		{"deregistration delay equal to drain", Args{DrainTime: 30 * time.Second}},
+		{"preStop one second above time-to-unhealthy + unhealthy lag", Args{NLB: fastNLB, PreStop: 81 * time.Second}},
+		{"grace one second above preStop + drain", Args{NLB: fastNLB, PreStop: 85 * time.Second, TerminationGracePeriod: 96 * time.Second}},
+		{"deregistration delay equal to drain without termination", Args{DrainTime: 30 * time.Second, NLB: loadbalancer.NLB{
+			TargetGroup: loadbalancer.TargetGroup{DeregistrationDelay: ptr(30 * time.Second), ConnectionTermination: ptr(false)}}}},
+		{"deregistration delay equal to preStop + drain with termination", Args{NLB: loadbalancer.NLB{
+			TargetGroup: loadbalancer.TargetGroup{DeregistrationDelay: ptr(135 * time.Second)}}}},
 		{"deregistration delay equal to grace", Args{NLB: loadbalancer.NLB{TargetGroup: loadbalancer.TargetGroup{DeregistrationDelay: ptr(140 * time.Second)}}}},
 		{"keepalive one second above idle", Args{Front: FrontALB, BackendKeepAlive: 61 * time.Second}},
 	}

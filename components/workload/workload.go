@@ -535,11 +535,11 @@ func (b builder) container() *corev1.ContainerArgs {
 	switch a.PreStopMode {
 	case PreStopSleep:
 		ca.Lifecycle = &corev1.LifecycleArgs{PreStop: &corev1.LifecycleHandlerArgs{
-			Sleep: &corev1.SleepActionArgs{Seconds: pulumi.Int(secs(b.t.PreStop))},
+			Sleep: &corev1.SleepActionArgs{Seconds: pulumi.Int(secs(b.t.PreStopHook))},
 		}}
 	case PreStopExec:
 		ca.Lifecycle = &corev1.LifecycleArgs{PreStop: &corev1.LifecycleHandlerArgs{
-			Exec: &corev1.ExecActionArgs{Command: pulumi.ToStringArray([]string{"sleep", strconv.Itoa(secs(b.t.PreStop))})},
+			Exec: &corev1.ExecActionArgs{Command: pulumi.ToStringArray([]string{"sleep", strconv.Itoa(secs(b.t.PreStopHook))})},
 		}}
 	}
 	return ca

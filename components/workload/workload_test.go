@@ -71,8 +71,9 @@ func TestPodTemplate(t *testing.T) {
 				}
 			})
 			t.Run("preStop and grace", func(t *testing.T) {
-				if got := num(t, dep, ctr+"lifecycle.preStop.sleep.seconds"); got != fr.preStop {
-					t.Errorf("preStop sleep = %d, want %d", got, fr.preStop)
+				// The hook sleeps preStop minus the app's close window.
+				if got := num(t, dep, ctr+"lifecycle.preStop.sleep.seconds"); got != fr.preStop-5 {
+					t.Errorf("preStop sleep = %d, want %d - 5", got, fr.preStop)
 				}
 				if got := num(t, dep, pod+"terminationGracePeriodSeconds"); got != fr.grace {
 					t.Errorf("terminationGracePeriodSeconds = %d, want %d", got, fr.grace)
@@ -82,7 +83,7 @@ func TestPodTemplate(t *testing.T) {
 				e := env(t, dep)
 				want := map[string]string{
 					EnvLBIdleTimeout: strconv.Itoa(fr.lbIdle), EnvIdleTimeout: strconv.Itoa(fr.keepIdle),
-					EnvShutdownDelay: "0", EnvDrainTimeout: "10", EnvMaxConnRequests: "0",
+					EnvShutdownDelay: "5", EnvDrainTimeout: "10", EnvMaxConnRequests: "0",
 				}
 				for k, v := range want {
 					if e[k] != v {
@@ -90,8 +91,8 @@ func TestPodTemplate(t *testing.T) {
 					}
 				}
 				args := get(t, dep, ctr+"args").([]any)
-				if !slices.Contains(args, any("--delay-shutdown=10")) || args[0] != "netexec" {
-					t.Errorf("sample args = %v, want netexec with --delay-shutdown=10", args)
+				if !slices.Contains(args, any("--delay-shutdown=15")) || args[0] != "netexec" {
+					t.Errorf("sample args = %v, want netexec with --delay-shutdown=15", args)
 				}
 				if got := str(t, dep, ctr+"image"); got != SampleImage {
 					t.Errorf("image = %q", got)
@@ -373,8 +374,8 @@ func TestPreStopModes(t *testing.T) {
 		shutdownDelay string
 		delayShutdown string
 	}{
-		{mode: PreStopSleep, sleep: true, shutdownDelay: "0", delayShutdown: "--delay-shutdown=10"},
-		{mode: PreStopExec, command: []any{"sleep", "40"}, shutdownDelay: "0", delayShutdown: "--delay-shutdown=10"},
+		{mode: PreStopSleep, sleep: true, shutdownDelay: "5", delayShutdown: "--delay-shutdown=15"},
+		{mode: PreStopExec, command: []any{"sleep", "35"}, shutdownDelay: "5", delayShutdown: "--delay-shutdown=15"},
 		{mode: PreStopInApp, shutdownDelay: "40", delayShutdown: "--delay-shutdown=50"},
 	}
 	for _, tc := range tests {

@@ -220,10 +220,7 @@ func TestControllerFiles(t *testing.T) {
 
 // conftest takes the same controller file with --data.
 func TestConftestControllerData(t *testing.T) {
-	bin, err := exec.LookPath("conftest")
-	if err != nil {
-		t.Skip("conftest not on PATH (go install github.com/open-policy-agent/conftest@v0.71.1)")
-	}
+	bin := requireConftest(t)
 	t.Parallel()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "controller.yaml")

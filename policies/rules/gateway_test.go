@@ -157,9 +157,11 @@ func TestGatewayMisconfigurationsFire(t *testing.T) {
 			c := container(find(t, res, "Deployment", ""))
 			c["lifecycle"] = map[string]any{"preStop": map[string]any{"sleep": map[string]any{"seconds": 60}}}
 		}, []string{"rollout-timing"}, "NLB of Gateway web (TCPRoute web-tcp-80, Service web)"},
-		{"preStop just below the bound (120 s)", workload.FrontGatewayNLB, func(t *testing.T, res []rules.Resource) {
+		// The rendered app serves its last 5 s of preStop itself (EKSBALANCE_SHUTDOWN_DELAY):
+		// a 115 s hook makes a 120 s wait, at the bound.
+		{"preStop hook + close window at the bound (115 + 5 = 120 s)", workload.FrontGatewayNLB, func(t *testing.T, res []rules.Resource) {
 			c := container(find(t, res, "Deployment", ""))
-			c["lifecycle"] = map[string]any{"preStop": map[string]any{"sleep": map[string]any{"seconds": 120}}}
+			c["lifecycle"] = map[string]any{"preStop": map[string]any{"sleep": map[string]any{"seconds": 115}}}
 		}, []string{"rollout-timing"}, "deregistration propagation 120 s"},
 		{"health check slower than preStop behind a Gateway ALB", workload.FrontGatewayALB, func(t *testing.T, res []rules.Resource) {
 			hc := find(t, res, "TargetGroupConfiguration", "")["spec"].(map[string]any)["defaultConfiguration"].(map[string]any)["healthCheckConfig"].(map[string]any)

@@ -665,10 +665,28 @@ deregistration_propagation(f) := n if {
 	n := to_number(alb_setting(resources[f.service], resources[f.ingress], _propagation_annotation))
 } else := deregistration_propagation_defaults[f.kind]
 
+# Unhealthy lag: how long the load balancer keeps sending new work to a target
+# after its health check marked it unhealthy. Not an AWS setting either: an NLB
+# was measured to keep opening connections for 30-40 s (aws/containers-roadmap
+# issue 470), so 40 s is assumed; for an ALB no figure exists and none is
+# assumed. A stack that chose another value carries it in the
+# eksbalance.io/unhealthy-lag-seconds annotation.
+unhealthy_lag_defaults := {"nlb": 40, "alb": 0}
+
+_unhealthy_lag_annotation := "eksbalance.io/unhealthy-lag-seconds"
+
+unhealthy_lag(f) := n if {
+	f.kind == "nlb"
+	n := annotation_number(resources[f.service], _unhealthy_lag_annotation)
+} else := n if {
+	f.kind == "alb"
+	n := to_number(alb_setting(resources[f.service], resources[f.ingress], _unhealthy_lag_annotation))
+} else := unhealthy_lag_defaults[f.kind]
+
 # stop_sending_after is when a front has surely stopped sending new work to a
-# terminating pod: the later of its health check giving up and deregistration
-# propagating (loadbalancer.Timings.StopSendingAfter).
-stop_sending_after(f) := max([front_time_to_unhealthy(f), deregistration_propagation(f)])
+# terminating pod: the later of its health check giving up (plus the unhealthy
+# lag) and deregistration propagating (loadbalancer.Timings.StopSendingAfter).
+stop_sending_after(f) := max([front_time_to_unhealthy(f) + unhealthy_lag(f), deregistration_propagation(f)])
 
 # deregistration_delay reads deregistration_delay.timeout_seconds from the
 # target-group attributes of a front (controller default 300 s).
@@ -679,6 +697,15 @@ deregistration_delay(f) := n if {
 	f.kind == "alb"
 	n := to_number(attributes(alb_setting(resources[f.service], resources[f.ingress], "alb.ingress.kubernetes.io/target-group-attributes"))["deregistration_delay.timeout_seconds"])
 } else := default_deregistration_delay if f.kind in {"nlb", "alb"}
+
+# connection_termination: the front resets a target's open connections when its
+# deregistration delay ends (NLB attribute
+# deregistration_delay.connection_termination.enabled; AWS's default is off, an
+# ALB has no such attribute).
+connection_termination(f) if {
+	f.kind == "nlb"
+	attribute(resources[f.service], "service.beta.kubernetes.io/aws-load-balancer-target-group-attributes", "deregistration_delay.connection_termination.enabled") == "true"
+}
 
 # idle_timeout is the load balancer's idle timeout for a front: for an NLB the
 # largest TCP listener idle timeout over the Service's ports (350 s default), for
@@ -762,6 +789,26 @@ prestop_seconds(c) := n if {
 	count(found) > 0
 	n := sum([to_number(m[1]) | some m in found])
 }
+
+# prestop_wait is how long a container keeps accepting new work once its pod
+# starts terminating (loadbalancer.Timings' preStop): its preStop hook plus
+# the EKSBALANCE_SHUTDOWN_DELAY the app then serves itself, or without a hook
+# that delay alone. Undefined when neither is known.
+prestop_wait(c) := prestop_seconds(c) + env_or_zero(c, "EKSBALANCE_SHUTDOWN_DELAY")
+
+prestop_wait(c) := n if {
+	not has_prestop(c)
+	n := env_number(c, "EKSBALANCE_SHUTDOWN_DELAY")
+	n > 0
+}
+
+# drain_seconds is the container's EKSBALANCE_DRAIN_TIMEOUT, 0 when unknown.
+drain_seconds(c) := env_or_zero(c, "EKSBALANCE_DRAIN_TIMEOUT")
+
+# env_or_zero is env_number, or 0 when the variable is absent or not a number.
+env_or_zero(c, key) := n if {
+	n := env_number(c, key)
+} else := 0
 
 # env_number reads a literal numeric environment variable of a container.
 env_number(c, key) := to_number(e.value) if {

@@ -296,6 +296,28 @@ _gw_propagation(f) := vals[0] if {
 	count(vals) > 0
 } else := deregistration_propagation_defaults[f.lb]
 
+# Unhealthy lag: read as the propagation is, else the default of the load
+# balancer's kind.
+unhealthy_lag(f) := n if {
+	f.kind in gateway_kinds
+	n := _gw_unhealthy_lag(f)
+}
+
+_gw_unhealthy_lag(f) := vals[0] if {
+	objs := array.concat([i | i := _service_tgc(f)], lb_configurations(f.gateway))
+	vals := [n |
+		some i in objs
+		n := annotation_number(resources[i], _unhealthy_lag_annotation)
+	]
+	count(vals) > 0
+} else := unhealthy_lag_defaults[f.lb]
+
+# connection_termination for an NLB Gateway's target group.
+connection_termination(f) if {
+	f.kind == "gateway-nlb"
+	gateway_tg_attribute(f, "deregistration_delay.connection_termination.enabled").value == "true"
+}
+
 deregistration_delay(f) := n if {
 	f.kind in gateway_kinds
 	n := to_number(gateway_tg_attribute(f, "deregistration_delay.timeout_seconds").value)

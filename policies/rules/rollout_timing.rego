@@ -15,15 +15,17 @@ meta := {
 		"service.beta.kubernetes.io/aws-load-balancer-healthcheck-* annotations (NLB; defaults 10 s, 3,",
 		"10 s = 40 s) or the alb.ingress.kubernetes.io/healthcheck-interval-seconds,",
 		"healthcheck-timeout-seconds and unhealthy-threshold-count annotations of the Service or Ingress",
-		"(ALB; defaults 15 s, 2, 5 s = 35 s). With IP targets the load balancer also keeps sending new",
-		"work until the controller's deregistration has propagated: assumed 120 s for an NLB (measured",
-		"publicly, LBC issues 2366 and 3270; AWS documents it as immediate) and 15 s for an ALB (an",
-		"unmeasured assumption), or the",
-		"eksbalance.io/deregistration-propagation-seconds annotation; the bound is the later of the two,",
-		"as in components/loadbalancer's Timings.StopSendingAfter. The wait is",
-		"lifecycle.preStop.sleep.seconds or the sum of the `sleep N` in lifecycle.preStop.exec.command,",
-		"or, for a container without a preStop hook, its EKSBALANCE_SHUTDOWN_DELAY (the app keeps serving",
-		"after SIGTERM itself). Checked on the serving containers (those declaring ports; all containers",
+		"(ALB; defaults 15 s, 2, 5 s = 35 s); an NLB then keeps opening connections to an unhealthy",
+		"target for an unhealthy lag, 40 s assumed (30-40 s measured, aws/containers-roadmap issue 470;",
+		"none assumed for an ALB), or the eksbalance.io/unhealthy-lag-seconds annotation. With IP targets",
+		"the load balancer also keeps sending new work until the controller's deregistration has",
+		"propagated: assumed 120 s for an NLB (measured publicly, LBC issues 2366 and 3270; AWS documents it as immediate) and 15 s",
+		"for an ALB (an unmeasured assumption), or the eksbalance.io/deregistration-propagation-seconds",
+		"annotation; the bound is the later of the two paths, as in components/loadbalancer's",
+		"Timings.StopSendingAfter. The wait is lifecycle.preStop.sleep.seconds or the sum of the `sleep N`",
+		"in lifecycle.preStop.exec.command, plus the container's EKSBALANCE_SHUTDOWN_DELAY (the app keeps",
+		"serving that long after SIGTERM itself; without a hook it is the whole wait). Checked on the",
+		"serving containers (those declaring ports; all containers",
 		"when none does) of load-balanced Deployments: no wait, an unreadable preStop, or a wait not",
 		"longer than that bound; terminationGracePeriodSeconds",
 		"(default 30) not longer than preStop, or, when the container sets EKSBALANCE_SHUTDOWN_DELAY or",
@@ -43,7 +45,7 @@ _timed := [[b.deployment, b.front, c] |
 
 _hc_text(f) := sprintf("interval %v s x unhealthy threshold %v + timeout %v s", [hc.interval, hc.unhealthy, hc.timeout]) if hc := lib.health_check(f)
 
-_bound_text(f) := sprintf("the later of time to unhealthy %v s (%s) and deregistration propagation %v s", [lib.front_time_to_unhealthy(f), _hc_text(f), lib.deregistration_propagation(f)])
+_bound_text(f) := sprintf("the later of time to unhealthy %v s (%s) plus unhealthy lag %v s and deregistration propagation %v s", [lib.front_time_to_unhealthy(f), _hc_text(f), lib.unhealthy_lag(f), lib.deregistration_propagation(f)])
 
 # _in_app_delay is a container's own post-SIGTERM serving time when it has no
 # preStop hook (the workload template's inApp mode).
@@ -53,10 +55,9 @@ _in_app_delay(c) := n if {
 	n > 0
 }
 
-# _wait is how long a container keeps serving once termination starts.
-_wait(c) := lib.prestop_seconds(c)
-
-_wait(c) := _in_app_delay(c)
+# _wait is how long a container keeps serving once termination starts: the
+# hook, then the app's own shutdown delay.
+_wait(c) := lib.prestop_wait(c)
 
 # _hook is the preStop hook's length, 0 without one.
 _hook(c) := n if n := lib.prestop_seconds(c)

@@ -250,6 +250,11 @@ func StartE(t TestingT, opts Options) (*Cluster, error) {
 		// RBAC denials a real cluster would hit show up here too.
 		"--use-service-account-credentials=true",
 		"--controllers=*",
+		// kwok's node heartbeats come late on a loaded 2-core machine (55 s apart seen);
+		// past the 50 s default the node controller marks the nodes NotReady and every
+		// pod on them unready, which no kubelet here marks ready again. Tests that take
+		// nodes away delete them instead.
+		"--node-monitor-grace-period=10m",
 		"--cluster-name=eksbalance-controlplane",
 		"--profiling=false",
 	}); err != nil {

@@ -64,6 +64,31 @@ func LoadExample(t TestingT, eksbalance, name, envVar string) Example {
 	return Example{Name: name, Source: source, Objs: objs}
 }
 
+// LoadRenderedExample is LoadExample without the hand-written fallback: the objects
+// come from `eksbalance render` (or a directory named by envVar that is not the
+// testdata), for tests whose claim is about what the toolkit renders. Without a
+// render it skips, or fails when CI is set.
+func LoadRenderedExample(t TestingT, eksbalance, name, envVar string) Example {
+	t.Helper()
+	if dir := os.Getenv(envVar); dir != "" {
+		if dir == "testdata" {
+			t.Fatalf("%s=testdata: this test runs on the rendered %s only, never on hand-written objects", envVar, name)
+		}
+		return LoadExample(t, eksbalance, name, envVar)
+	}
+	dir, err := renderExample(t, eksbalance, name)
+	if err != nil {
+		SkipOrFail(t, "the rendered %s is unavailable, and this test runs on rendered objects only: %v", name, err)
+	}
+	objs, err := LoadManifestsE(dir)
+	if err != nil {
+		t.Fatalf("example %s: %v", name, err)
+	}
+	source := "eksbalance render examples/" + name + " --stack dev"
+	t.Logf("example %s: %d objects from %s", name, len(objs), source)
+	return Example{Name: name, Source: source, Objs: objs}
+}
+
 func renderExample(t TestingT, eksbalance, name string) (string, error) {
 	if eksbalance == "" {
 		return "", fmt.Errorf("EKSBALANCE_BIN is not set")

@@ -3,6 +3,7 @@ module github.com/eksbalance/eksbalance/tests/controlplane
 go 1.26.0
 
 require (
+	github.com/eksbalance/eksbalance/tests/awslb v0.0.0
 	github.com/gruntwork-io/terratest v0.48.1
 	github.com/stretchr/testify v1.11.1
 	go.etcd.io/etcd/server/v3 v3.6.8
@@ -226,6 +227,9 @@ require (
 	sigs.k8s.io/randfill v1.0.0 // indirect
 	sigs.k8s.io/structured-merge-diff/v6 v6.3.3 // indirect
 )
+
+// The load-balancer stand-in shared with the toolkit's lab: standard library only.
+replace github.com/eksbalance/eksbalance/tests/awslb => ../awslb
 
 // k8s.io/kubernetes replaces its staging modules with local paths; outside its
 // repository each must point at the published tag of the same release.

@@ -76,6 +76,7 @@ require (
 	github.com/davecgh/go-spew v1.1.2-0.20180830191138-d8f796af33cc // indirect
 	github.com/djherbis/times v1.6.0 // indirect
 	github.com/eksbalance/eksbalance/serve v0.0.0 // indirect
+	github.com/eksbalance/eksbalance/tests/awslb v0.0.0 // indirect
 	github.com/emicklei/go-restful/v3 v3.13.0 // indirect
 	github.com/emirpasic/gods v1.18.1 // indirect
 	github.com/fsnotify/fsnotify v1.10.1 // indirect
@@ -202,6 +203,7 @@ require (
 replace (
 	github.com/eksbalance/eksbalance => ../..
 	github.com/eksbalance/eksbalance/serve => ../../serve
+	github.com/eksbalance/eksbalance/tests/awslb => ../awslb
 	github.com/eksbalance/eksbalance/tests/controlplane => ../controlplane
 )
 

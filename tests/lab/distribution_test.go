@@ -3,6 +3,8 @@ package lab
 import (
 	"fmt"
 	"math"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -87,6 +89,13 @@ const (
 	// shares of the whole table: the test fails on a wrong model or a wrong
 	// lab, not on bad luck.
 	noiseZ = 4
+	// distributionAlpha is the chi-square test's significance level. Where the
+	// lab's path is random (DNS choice of zone, kube-proxy's pick) the p-value
+	// is uniform under a correct model, so each such topology fails by bad
+	// luck with probability alpha; 1e-4 over the table's 18 topologies keeps a
+	// run's false alarm under 0.2%, while a real bias of a point or more at
+	// N = 10,000 gives p far below it.
+	distributionAlpha = 1e-4
 )
 
 // TestDistributionMatchesModel measures every topology through haproxy and
@@ -146,6 +155,28 @@ func TestDistributionMatchesModel(t *testing.T) {
 				if math.Abs(p.Diff) > shareMargin {
 					t.Errorf("pod %s: measured %.2f%%, model %.2f%%: off by more than %.0f points", p.Name, 100*p.Share, 100*p.Expected, 100*shareMargin)
 				}
+			}
+			// The pods that answered are exactly the ones the model gives a
+			// share: none missing, none unexpected.
+			var want, got []string
+			for name, share := range expected {
+				if share > 0 {
+					want = append(want, name)
+				}
+			}
+			for name := range res.Pods {
+				got = append(got, name)
+			}
+			sort.Strings(want)
+			sort.Strings(got)
+			if !slices.Equal(got, want) {
+				t.Errorf("pods that answered %v, want the pods the model gives a share %v", got, want)
+			}
+			// The margin bounds how far a share may drift; the chi-square test
+			// also catches a pattern of smaller deviations the model does not
+			// explain.
+			if !(a.PValue > distributionAlpha) {
+				t.Errorf("shares do not fit the model: chi-square %.2f, df %d, p = %.3g (must exceed %g)", a.ChiSquare, a.DF, a.PValue, distributionAlpha)
 			}
 			fmt.Fprintf(&table, "%-58s %-14s max/mean model %.3f measured %.3f, chi2 %.2f df %d p %.3f, %d zone addresses, %.0f req/s\n",
 				"", "", pred.MaxOverMean, a.MaxOverMean, a.ChiSquare, a.DF, a.PValue, len(dns), res.Throughput())

@@ -6,7 +6,13 @@
 // haproxy plays the AWS load balancer: `mode tcp` with round robin for an
 // NLB, `mode http` with round robin or least connections for an ALB. Its
 // health checks play the target group's (interval x fall scaled down from
-// seconds to a fraction of one). Pods are processes of the lab backend
+// seconds to a fraction of one), or, with Spec.LoadBalancer, the awslb
+// stand-in (tests/awslb, shared with the control-plane test) plays the whole
+// target group on top of it: its own health checks, the unhealthy lag, the
+// deregistration propagation and delay and connection termination, from the
+// settings the workload template renders; Lab.Roll then replaces pods as a
+// Deployment behind the AWS Load Balancer Controller does, which is what the
+// preStop sweep (TestPreStopSweep) rolls. Pods are processes of the lab backend
 // (./backend), which runs the serve package exactly as a user's service would,
 // each on its own 127.x.y.z address (Linux routes all of 127.0.0.0/8 to lo),
 // grouped into zones and nodes:

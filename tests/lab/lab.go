@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/eksbalance/eksbalance/model"
+	"github.com/eksbalance/eksbalance/tests/awslb"
 )
 
 // Balance is the load-balancing algorithm of the load balancer's tier.
@@ -87,6 +88,12 @@ type Backend struct {
 	// (EKSBALANCE_MAX_CONN_AGE, _REQUESTS). Default 0: off.
 	MaxConnAge      time.Duration
 	MaxConnRequests int
+	// PreStop is the preStop hook a kubelet runs before SIGTERM, in Roll.
+	// Default 0.
+	PreStop time.Duration
+	// Grace is terminationGracePeriodSeconds in Roll: SIGKILL this long after
+	// termination started. Default 0: no kill.
+	Grace time.Duration
 }
 
 // Spec is one lab: a topology from the model, and how to run it.
@@ -106,6 +113,12 @@ type Spec struct {
 	// restart needs 2: the replacement comes up on another address beside
 	// the old pod, as a new pod gets a new IP in Kubernetes. Default 1.
 	Slots int
+	// LoadBalancer, when set, puts the AWS target-group stand-in (package
+	// awslb) in charge of the load balancer's servers: its health checks
+	// (Check is then not used for them), unhealthy lag, deregistration
+	// propagation and delay, and connection termination, all scaled by its
+	// TimeScale. IP targets only. Default nil: haproxy's own checks.
+	LoadBalancer *awslb.Config
 }
 
 // Pod is one pod process and the haproxy servers that point at it.
@@ -167,6 +180,9 @@ func newLayout(spec Spec, port func(ip string) (int, error)) (*layout, error) {
 	spec.Check = spec.Check.withDefaults()
 	if spec.Backend.DrainTimeout == 0 {
 		spec.Backend.DrainTimeout = 5 * time.Second
+	}
+	if spec.LoadBalancer != nil && spec.Topology.LoadBalancer.TargetType == model.TargetTypeInstance {
+		return nil, errors.New("Spec.LoadBalancer (the awslb stand-in) plays IP targets only")
 	}
 	l := &layout{spec: spec}
 	octet := 100 + int(labCounter.Add(1)-1)%100
@@ -318,6 +334,13 @@ func (l *layout) config(statsSocket string) string {
 		} else {
 			w("    balance %s", l.spec.Balance)
 		}
+		if l.spec.LoadBalancer != nil {
+			// The stand-in checks health and sets each server's state.
+			for _, s := range f.servers {
+				w("    server %s disabled", s)
+			}
+			continue
+		}
 		w("    option httpchk GET /readyz")
 		for _, s := range f.servers {
 			w("    server %s check", s)
@@ -356,6 +379,8 @@ type Lab struct {
 	sock    string
 	bin     string
 	haproxy *process
+	// tg is the stand-in's target group when Spec.LoadBalancer is set.
+	tg *awslb.TargetGroup
 	// Pods lists the lab's pods in the topology's order.
 	Pods []*Pod
 }
@@ -405,6 +430,12 @@ func Start(t testing.TB, bin string, spec Spec) *Lab {
 	lab.haproxy = hp
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	if spec.LoadBalancer != nil {
+		if err := lab.startStandin(ctx, *spec.LoadBalancer); err != nil {
+			t.Fatalf("lab %s: %v", spec.Name, err)
+		}
+		return lab
+	}
 	if err := lab.waitSettled(ctx); err != nil {
 		t.Fatalf("lab %s: %v", spec.Name, err)
 	}
@@ -546,6 +577,9 @@ func sortedStates(st map[string]serverState) []string {
 // healthy target (Route 53 drops the others).
 func (lab *Lab) DNS() []string {
 	lab.t.Helper()
+	if lab.tg != nil {
+		return lab.standinDNS()
+	}
 	st, err := lab.stats()
 	if err != nil {
 		lab.t.Fatalf("haproxy stats: %v", err)

@@ -3,6 +3,7 @@ package follow
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"regexp"
@@ -13,6 +14,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
@@ -21,6 +23,7 @@ import (
 	listersv1 "k8s.io/client-go/listers/discovery/v1"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/eksbalance/eksbalance/tests/awslb"
 	"github.com/eksbalance/eksbalance/tests/controlplane"
 )
 
@@ -29,21 +32,33 @@ import (
 const GatePrefix = "target-health.elbv2.k8s.aws/"
 
 // Controller keeps haproxy's servers equal to a Service's EndpointSlices, the way the AWS
-// Load Balancer Controller keeps an IP target group equal to them.
+// Load Balancer Controller keeps an IP target group equal to them, and plays the target
+// group itself with the awslb stand-in: health checks, deregistration propagation and
+// delay, connection termination and the unhealthy lag, as the Service's (NLB) or the
+// Ingress's (ALB) annotations ask, scaled by TimeScale.
 type Controller struct {
 	Client    kubernetes.Interface
 	Namespace string
 	Service   string
-	HAProxy   *HAProxy
+	// Ingress names the ALB Ingress in front of the Service; its annotations (under the
+	// Service's, which win, as in the controller) describe the target group. Empty: the
+	// Ingress in the namespace whose backend is the Service, if there is one, else the
+	// Service's own annotations (an NLB).
+	Ingress string
+	HAProxy *HAProxy
 	// GateType is the readiness-gate condition the controller sets True once a pod's
-	// target passes its health checks. Pods must carry it in spec.readinessGates.
+	// target takes traffic. Pods must carry it in spec.readinessGates.
 	GateType string
-	// DeregistrationDelay is how long a departing target stays draining before it is
-	// removed. Default 300 ms: the toolkit's 30 s, scaled.
+	// TimeScale is how long one second of the annotations lasts here. Default
+	// TimeScale.
+	TimeScale time.Duration
+	// DeregistrationDelay, when set, replaces the delay the annotations ask for (wall
+	// time, already scaled).
 	DeregistrationDelay time.Duration
 	// Logf reports registrations; nil is quiet.
 	Logf func(format string, args ...any)
 
+	tg      *awslb.TargetGroup
 	slices  listersv1.EndpointSliceLister
 	kick    chan struct{}
 	mu      sync.Mutex
@@ -52,29 +67,21 @@ type Controller struct {
 	done    chan struct{}
 }
 
-type targetState int
-
-const (
-	registering targetState = iota // added in maintenance, health checks running
-	enabled                        // a check passed; waiting for haproxy to count it UP
-	serving                        // UP; the pod's readiness gate is (being) set True
-	draining                       // no new connections; removed after the delay
-)
-
 type target struct {
-	server  string
-	addr    string
-	pod     string
-	podUID  types.UID
-	state   targetState
-	since   time.Time
-	gateSet bool
+	server       string
+	addr         string
+	pod          string
+	podUID       types.UID
+	deregistered bool
+	gateSet      bool
 }
 
-// Start watches the Service's EndpointSlices and reconciles until ctx ends.
+// Start watches the Service's EndpointSlices and reconciles until ctx ends. The target
+// group is set up from the annotations as soon as the Service (and Ingress) exist, so
+// Start may come before the objects are applied.
 func (c *Controller) Start(ctx context.Context) error {
-	if c.DeregistrationDelay == 0 {
-		c.DeregistrationDelay = 30 * TimeScale
+	if c.TimeScale == 0 {
+		c.TimeScale = TimeScale
 	}
 	c.targets = map[string]*target{}
 	c.kick = make(chan struct{}, 1)
@@ -104,14 +111,120 @@ func (c *Controller) Start(ctx context.Context) error {
 	return nil
 }
 
+// targetGroupConfig reads the annotations as the AWS Load Balancer Controller does.
+func (c *Controller) targetGroupConfig(ctx context.Context) (awslb.Config, error) {
+	svc, err := c.Client.CoreV1().Services(c.Namespace).Get(ctx, c.Service, metav1.GetOptions{})
+	if err != nil {
+		return awslb.Config{}, err
+	}
+	ingress := c.Ingress
+	if ingress == "" {
+		if ingress, err = c.ingressFor(ctx); err != nil {
+			return awslb.Config{}, err
+		}
+	}
+	if ingress == "" && svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
+		// Not an NLB's Service: its ALB Ingress is still to come.
+		return awslb.Config{}, errNoFrontYet
+	}
+	var cfg awslb.Config
+	if ingress == "" {
+		cfg, err = awslb.FromServiceAnnotations(svc.Annotations)
+	} else {
+		ing, gerr := c.Client.NetworkingV1().Ingresses(c.Namespace).Get(ctx, ingress, metav1.GetOptions{})
+		if gerr != nil {
+			return awslb.Config{}, gerr
+		}
+		a := map[string]string{}
+		for k, v := range ing.Annotations {
+			a[k] = v
+		}
+		for k, v := range svc.Annotations {
+			a[k] = v
+		}
+		cfg, err = awslb.FromIngressAnnotations(a)
+	}
+	if err != nil {
+		return awslb.Config{}, fmt.Errorf("service %s/%s: %w", c.Namespace, c.Service, err)
+	}
+	cfg.TimeScale = c.TimeScale
+	if c.DeregistrationDelay != 0 {
+		cfg.DeregistrationDelay = c.DeregistrationDelay * time.Second / c.TimeScale
+	}
+	return cfg, nil
+}
+
+// errNoFrontYet: the Service exists but nothing in front of it does yet.
+var errNoFrontYet = errors.New("no load balancer in front of the Service yet")
+
+// ingressFor finds the Ingress whose default backend or a rule's backend is the
+// Service, as the AWS controller finds the Services an Ingress routes to; "" when none.
+func (c *Controller) ingressFor(ctx context.Context) (string, error) {
+	list, err := c.Client.NetworkingV1().Ingresses(c.Namespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return "", err
+	}
+	for _, ing := range list.Items {
+		if b := ing.Spec.DefaultBackend; b != nil && b.Service != nil && b.Service.Name == c.Service {
+			return ing.Name, nil
+		}
+		for _, r := range ing.Spec.Rules {
+			if r.HTTP == nil {
+				continue
+			}
+			for _, p := range r.HTTP.Paths {
+				if p.Backend.Service != nil && p.Backend.Service.Name == c.Service {
+					return ing.Name, nil
+				}
+			}
+		}
+	}
+	return "", nil
+}
+
+// TargetGroup is the stand-in playing the load balancer's target group; nil until the
+// Service (and Ingress) exist.
+func (c *Controller) TargetGroup() *awslb.TargetGroup {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tg
+}
+
+// ensureTargetGroup sets the target group up from the annotations once the objects
+// exist; false while they do not.
+func (c *Controller) ensureTargetGroup(ctx context.Context) (bool, error) {
+	c.mu.Lock()
+	ready := c.tg != nil
+	c.mu.Unlock()
+	if ready {
+		return true, nil
+	}
+	cfg, err := c.targetGroupConfig(ctx)
+	if apierrors.IsNotFound(err) || errors.Is(err, errNoFrontYet) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	c.mu.Lock()
+	c.tg = &awslb.TargetGroup{Config: cfg, Dataplane: c.HAProxy.Standin(), Logf: c.Logf}
+	c.mu.Unlock()
+	return true, nil
+}
+
 // Wait blocks until the reconcile loop has ended (after its context ended).
 func (c *Controller) Wait() { <-c.done }
 
 func (c *Controller) loop(ctx context.Context) {
 	defer close(c.done)
-	// Health-check results arrive without an event; polling at half the check
-	// interval notices them in time.
-	tick := time.NewTicker(c.HAProxy.Check.Interval / 2)
+	defer func() {
+		if tg := c.TargetGroup(); tg != nil {
+			tg.Close()
+		}
+	}()
+	// Health-check results and the stand-in's timers arrive without an event; polling
+	// notices them in time to open readiness gates and free released servers.
+	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		select {
@@ -129,11 +242,15 @@ func (c *Controller) loop(ctx context.Context) {
 	}
 }
 
-// Errors returns the reconcile errors seen so far.
+// Errors returns the reconcile errors and the stand-in's data-plane errors seen so far.
 func (c *Controller) Errors() []error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]error(nil), c.errs...)
+	out := append([]error(nil), c.errs...)
+	if c.tg != nil {
+		out = append(out, c.tg.Errors()...)
+	}
+	return out
 }
 
 func (c *Controller) logf(format string, args ...any) {
@@ -175,73 +292,73 @@ func (c *Controller) desired() (map[string]*target, error) {
 }
 
 func (c *Controller) reconcile(ctx context.Context) error {
-	want, err := c.desired()
-	if err != nil {
+	if ok, err := c.ensureTargetGroup(ctx); !ok || err != nil {
 		return err
 	}
-	stats, err := c.HAProxy.Servers()
+	want, err := c.desired()
 	if err != nil {
 		return err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	now := time.Now()
 	for name, w := range want {
 		t := c.targets[name]
-		if t != nil && t.addr != w.addr && t.state != draining {
+		if t != nil && t.addr != w.addr && !t.deregistered {
 			// Same pod name at a new address cannot happen for a Deployment's pods;
 			// treat it as a new target rather than guess.
 			return fmt.Errorf("pod %s moved from %s to %s", w.pod, t.addr, w.addr)
 		}
 		if t == nil {
-			if err := c.HAProxy.AddServer(name, w.addr); err != nil {
+			if err := c.HAProxy.addStandinServer(name, w.addr); err != nil {
 				return err
 			}
-			w.state, w.since = registering, now
+			if err := c.tg.Register(awslb.Target{Name: name, Addr: w.addr, Servers: []string{"svc/" + name}}); err != nil {
+				return err
+			}
 			c.targets[name] = w
 			c.logf("controller: registered %s (%s)", w.pod, w.addr)
 			continue
 		}
-		if t.state == registering && stats[name].Check == "L7OK" {
-			if err := c.HAProxy.EnableServer(name); err != nil {
-				return err
-			}
-			t.state = enabled
-		}
-		// The gate opens only once haproxy sends traffic to the target (rise checks
-		// passed), so that the Deployment never counts a pod the load balancer does
-		// not yet use.
-		if t.state == enabled && stats[name].Status == "UP" {
-			c.logf("controller: %s healthy %v after registration", t.pod, now.Sub(t.since).Round(time.Millisecond))
-			t.state = serving
-		}
-		if t.state == serving && !t.gateSet {
+		// The gate opens only once the load balancer sends the target traffic, so that
+		// the Deployment never counts a pod the load balancer does not yet use.
+		if st, ok := c.tg.State(name); ok && st.Routing && !t.gateSet {
 			if err := c.openGate(ctx, t); err != nil {
 				return err
 			}
 			t.gateSet = true
 		}
 	}
+	var stats map[string]awslb.ServerStat
 	for name, t := range c.targets {
 		if _, ok := want[name]; ok {
 			continue
 		}
-		switch t.state {
-		case registering, enabled, serving:
-			if err := c.HAProxy.DrainServer(name); err != nil {
+		if !t.deregistered {
+			// As the AWS controller does the moment the endpoint turns terminating.
+			if err := c.tg.Deregister(name); err != nil {
 				return err
 			}
-			t.state, t.since = draining, now
-			c.logf("controller: draining %s", t.pod)
-		case draining:
-			if now.Sub(t.since) >= c.DeregistrationDelay {
-				if err := c.HAProxy.DeleteServer(name); err != nil {
-					return err
-				}
-				delete(c.targets, name)
-				c.logf("controller: deregistered %s", t.pod)
+			t.deregistered = true
+			c.logf("controller: deregistering %s", t.pod)
+			continue
+		}
+		if st, ok := c.tg.State(name); !ok || !st.Released {
+			continue
+		}
+		// Released: free the server once nothing is open on it.
+		if stats == nil {
+			if stats, err = c.HAProxy.Standin().Stats(); err != nil {
+				return err
 			}
 		}
+		if stats["svc/"+name].Sessions > 0 {
+			continue
+		}
+		if err := c.HAProxy.Standin().DeleteServer("svc/" + name); err != nil {
+			return err
+		}
+		delete(c.targets, name)
+		c.logf("controller: deregistered %s", t.pod)
 	}
 	return nil
 }
@@ -280,7 +397,8 @@ type Snapshot struct {
 	// Endpoints are the loopback addresses of the Service's ready, non-terminating
 	// endpoints.
 	Endpoints []string
-	// Serving are the addresses of haproxy servers that are enabled and UP.
+	// Serving are the addresses of the targets the load balancer sends new work to
+	// (not deregistered).
 	Serving []string
 }
 
@@ -308,13 +426,13 @@ func (c *Controller) SnapshotE() (Snapshot, error) {
 			snap.Endpoints = append(snap.Endpoints, net.JoinHostPort(ip, strconv.Itoa(int(*s.Ports[0].Port))))
 		}
 	}
-	stats, err := c.HAProxy.Servers()
-	if err != nil {
-		return snap, err
+	tg := c.TargetGroup()
+	if tg == nil {
+		return snap, fmt.Errorf("no target group yet: service %s/%s not found", c.Namespace, c.Service)
 	}
-	for _, s := range stats {
-		if s.Status == "UP" {
-			snap.Serving = append(snap.Serving, s.Addr)
+	for _, st := range tg.Snapshot() {
+		if st.Routing && !st.Deregistered {
+			snap.Serving = append(snap.Serving, st.Addr)
 		}
 	}
 	sort.Strings(snap.Endpoints)

@@ -3,7 +3,6 @@ package follow
 import (
 	"bufio"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eksbalance/eksbalance/tests/awslb"
 	"github.com/eksbalance/eksbalance/tests/controlplane"
 )
 
@@ -37,27 +37,41 @@ func (h *HealthCheck) setDefaults() {
 	}
 }
 
-// HAProxy is one haproxy process with a single proxy ("svc") whose servers are managed
-// at run time through its admin socket: no reloads, as a target group changes without
-// the load balancer restarting.
+// HAProxy is one haproxy process with a single backend ("svc") whose servers are
+// managed at run time through its admin socket: no reloads, as a target group changes
+// without the load balancer restarting. Each zone's load-balancer node is a frontend of
+// its own sending to all of svc's servers (cross-zone load balancing on, the toolkit's
+// default).
 type HAProxy struct {
-	// Addr is where clients connect (127.0.0.1:port).
+	// Addr is where clients connect (127.0.0.1:port): the first zone's node.
 	Addr string
+	// Zones lists the zones with a load-balancer node, in order; ZoneAddrs maps each to
+	// its node's address. Without zones there is one node, zone "".
+	Zones     []string
+	ZoneAddrs map[string]string
 	// Mode is haproxy's mode: "tcp" plays an NLB, "http" an ALB.
 	Mode  string
 	Check HealthCheck
+	// Balance is the backend's algorithm: roundrobin for an NLB (tcp), leastconn for an
+	// ALB (http), haproxy's stand-in for least outstanding requests, the toolkit's
+	// default.
+	Balance string
 
 	sock string
 	proc *controlplane.Process
 	dir  string
 }
 
-// StartHAProxyE starts haproxy on a free loopback port. It is stopped when the test ends.
-func StartHAProxyE(t controlplane.TestingT, mode string, check HealthCheck) (*HAProxy, error) {
+// StartHAProxyE starts haproxy with a load-balancer node on a free loopback port per
+// zone (one node when no zone is given). It is stopped when the test ends.
+func StartHAProxyE(t controlplane.TestingT, mode string, check HealthCheck, zones ...string) (*HAProxy, error) {
 	t.Helper()
 	check.setDefaults()
 	if mode != "tcp" && mode != "http" {
 		return nil, fmt.Errorf("haproxy mode %q: must be tcp or http", mode)
+	}
+	if len(zones) == 0 {
+		zones = []string{""}
 	}
 	bin, err := exec.LookPath("haproxy")
 	if err != nil {
@@ -70,13 +84,21 @@ func StartHAProxyE(t controlplane.TestingT, mode string, check HealthCheck) (*HA
 		return nil, err
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
+	h := &HAProxy{Mode: mode, Check: check, Zones: zones, ZoneAddrs: map[string]string{},
+		sock: filepath.Join(dir, "admin.sock"), dir: dir}
+	for _, z := range zones {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		h.ZoneAddrs[z] = l.Addr().String()
+		l.Close()
 	}
-	addr := l.Addr().String()
-	l.Close()
-	h := &HAProxy{Addr: addr, Mode: mode, Check: check, sock: filepath.Join(dir, "admin.sock"), dir: dir}
+	h.Addr = h.ZoneAddrs[zones[0]]
+	h.Balance = "roundrobin"
+	if mode == "http" {
+		h.Balance = "leastconn"
+	}
 	cfg := filepath.Join(dir, "haproxy.cfg")
 	if err := os.WriteFile(cfg, []byte(h.config()), 0o600); err != nil {
 		return nil, err
@@ -122,9 +144,16 @@ func (h *HAProxy) config() string {
 	// An AWS load balancer does not retry a request on another target; haproxy would,
 	// and hide every loss the rollout check exists to count.
 	w("    retries 0")
-	w("listen svc")
-	w("    bind %s", h.Addr)
-	w("    balance roundrobin")
+	for _, z := range h.Zones {
+		w("frontend %s", frontendName(z))
+		w("    bind %s", h.ZoneAddrs[z])
+		if h.Mode == "http" {
+			w("    option http-server-close")
+		}
+		w("    default_backend svc")
+	}
+	w("backend svc")
+	w("    balance %s", h.Balance)
 	w("    option httpchk GET /readyz")
 	if h.Mode == "http" {
 		// One server connection per request, so a drained target gets no more work.
@@ -134,23 +163,32 @@ func (h *HAProxy) config() string {
 	return b.String()
 }
 
-// Runtime sends one command to haproxy's admin socket and returns its answer.
-func (h *HAProxy) Runtime(cmd string) (string, error) {
-	conn, err := net.DialTimeout("unix", h.sock, time.Second)
-	if err != nil {
-		return "", err
+// frontendName is the haproxy frontend of a zone's load-balancer node.
+func frontendName(zone string) string {
+	if zone == "" {
+		return "lb"
 	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
-	if _, err := io.WriteString(conn, cmd+"\n"); err != nil {
-		return "", err
-	}
-	out, err := io.ReadAll(conn)
-	if err != nil {
-		return "", err
-	}
-	return strings.TrimSpace(string(out)), nil
+	return "lb-" + serverName(zone)
 }
+
+// DisableZone takes a zone's load-balancer node out, as when its zone fails: it accepts
+// no more connections (clients resolving the name no longer get its address; see
+// Load.Resolve).
+func (h *HAProxy) DisableZone(zone string) error {
+	return h.must("disable frontend "+frontendName(zone), "")
+}
+
+// Standin is the runtime-API side the awslb stand-in drives.
+func (h *HAProxy) Standin() awslb.HAProxy { return awslb.HAProxy{Socket: h.sock} }
+
+// addStandinServer registers a server for the stand-in: in maintenance, without
+// haproxy's own checks (the stand-in checks health and sets the state).
+func (h *HAProxy) addStandinServer(name, addr string) error {
+	return h.Standin().AddServer("svc/"+name, addr)
+}
+
+// Runtime sends one command to haproxy's admin socket and returns its answer.
+func (h *HAProxy) Runtime(cmd string) (string, error) { return h.Standin().Command(cmd) }
 
 // ServerState is one server as haproxy's "show stat" reports it.
 type ServerState struct {

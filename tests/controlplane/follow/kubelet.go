@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"sync"
 	"syscall"
@@ -21,17 +22,29 @@ import (
 	"github.com/eksbalance/eksbalance/tests/controlplane"
 )
 
-// TimeScale is how long one second of a manifest lasts here: preStop 125 s becomes
-// 1.25 s, a 30 s deregistration delay 300 ms. Every duration in the chain shrinks by the
-// same factor, so the inequalities the toolkit maintains keep holding.
-const TimeScale = 10 * time.Millisecond
+// TimeScale is the default of how long one second of a manifest lasts here: preStop
+// 125 s becomes 5 s, a 120 s deregistration propagation 4.8 s. Every duration in the
+// chain shrinks by the same factor, so the inequalities the toolkit maintains keep
+// holding. What does not shrink is the control plane's own reaction (watches, the
+// EndpointSlice controller), real milliseconds, 10-100 under load, which the chain
+// sees as seconds: at 40 ms the tightest margin, the NLB's 5 s between propagation
+// and preStop, is 200 ms, above it (at 10 ms it was 50 ms). Kubelet.TimeScale and
+// Controller.TimeScale choose another.
+const TimeScale = 40 * time.Millisecond
 
 // AbruptAnnotation on a pod template makes its pods' backends exit the moment SIGTERM
 // lands (the lab backend's -abrupt): the anti-pattern a zero-loss check must catch.
 const AbruptAnnotation = "lab.eksbalance.dev/abrupt"
 
 // scaled turns seconds from a manifest into lab time.
-func scaled(seconds int64) time.Duration { return time.Duration(seconds) * TimeScale }
+func (k *Kubelet) scaled(seconds int64) time.Duration { return time.Duration(seconds) * k.timeScale() }
+
+func (k *Kubelet) timeScale() time.Duration {
+	if k.TimeScale == 0 {
+		return TimeScale
+	}
+	return k.TimeScale
+}
 
 // Kubelet runs one lab backend process per pod of a workload, at the loopback twin of
 // the pod's address, and carries out the pod's termination as a kubelet would.
@@ -48,6 +61,12 @@ type Kubelet struct {
 	// that a pod killed mid-request shows as a failed request, short enough that a
 	// draining pod finishes its work well within its grace period.
 	Work time.Duration
+	// TimeScale is how long one second of the pod spec lasts here. Default TimeScale.
+	TimeScale time.Duration
+	// MaxConnRequests, when set, makes every backend recycle a connection after that
+	// many requests (serve's EKSBALANCE_MAX_CONN_REQUESTS), so keepalive clients keep
+	// opening connections during a scaled rollout, as a client population does.
+	MaxConnRequests int
 	// Logf reports what the kubelet does; nil is quiet.
 	Logf func(format string, args ...any)
 
@@ -59,6 +78,7 @@ type Kubelet struct {
 
 type podProcess struct {
 	pod         string
+	node        string
 	addr        string
 	proc        *controlplane.Process
 	preStop     time.Duration
@@ -177,9 +197,12 @@ func (k *Kubelet) start(pod *corev1.Pod) (*podProcess, error) {
 	}
 	args := []string{
 		"-addr", addr, "-name", pod.Name,
-		"-shutdown-delay", scaled(seconds("EKSBALANCE_SHUTDOWN_DELAY")).String(),
-		"-drain-timeout", scaled(seconds("EKSBALANCE_DRAIN_TIMEOUT")).String(),
+		"-shutdown-delay", k.scaled(seconds("EKSBALANCE_SHUTDOWN_DELAY")).String(),
+		"-drain-timeout", k.scaled(seconds("EKSBALANCE_DRAIN_TIMEOUT")).String(),
 		"-work", k.work().String(),
+	}
+	if k.MaxConnRequests > 0 {
+		args = append(args, "-max-conn-requests", strconv.Itoa(k.MaxConnRequests))
 	}
 	if pod.Annotations[AbruptAnnotation] == "true" {
 		args = append(args, "-abrupt")
@@ -196,8 +219,8 @@ func (k *Kubelet) start(pod *corev1.Pod) (*podProcess, error) {
 	if ctr.Lifecycle != nil && ctr.Lifecycle.PreStop != nil && ctr.Lifecycle.PreStop.Sleep != nil {
 		preStop = ctr.Lifecycle.PreStop.Sleep.Seconds
 	}
-	k.logf("kubelet: started %s at %s (preStop %v, grace %v)", pod.Name, addr, scaled(preStop), scaled(grace))
-	return &podProcess{pod: pod.Name, addr: addr, proc: proc, preStop: scaled(preStop), grace: scaled(grace)}, nil
+	k.logf("kubelet: started %s at %s (preStop %v, grace %v)", pod.Name, addr, k.scaled(preStop), k.scaled(grace))
+	return &podProcess{pod: pod.Name, node: pod.Spec.NodeName, addr: addr, proc: proc, preStop: k.scaled(preStop), grace: k.scaled(grace)}, nil
 }
 
 // terminate is the kubelet's pod shutdown: preStop hook, SIGTERM, and SIGKILL when the
@@ -228,4 +251,32 @@ func (k *Kubelet) terminate(pod *corev1.Pod, pp *podProcess) {
 	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
 		k.logf("kubelet: remove pod %s: %v", pod.Name, err)
 	}
+}
+
+// KillPodsOn kills, at once and without any shutdown, the backends of the pods on the
+// named nodes, as when their zone fails, and returns the pods' names. The pods' objects
+// are left to the caller.
+func (k *Kubelet) KillPodsOn(nodes ...string) []string {
+	on := map[string]bool{}
+	for _, n := range nodes {
+		on[n] = true
+	}
+	k.mu.Lock()
+	var killed []*podProcess
+	for _, pp := range k.pods {
+		if on[pp.node] {
+			killed = append(killed, pp)
+		}
+	}
+	k.mu.Unlock()
+	var names []string
+	for _, pp := range killed {
+		_ = pp.proc.Signal(syscall.SIGKILL)
+		names = append(names, pp.pod)
+	}
+	for _, pp := range killed {
+		pp.proc.Stop(time.Second)
+	}
+	sort.Strings(names)
+	return names
 }
