@@ -60,11 +60,16 @@ func TestELBAttributesOnMoto(t *testing.T) {
 
 	for _, ex := range examples {
 		t.Run(ex.name, func(t *testing.T) {
-			exp := expect(ex.kind)
+			exp := expect(ex)
 			p := provisioned{name: "moto-" + strings.ToLower(ex.name)}
-			if ex.kind == model.KindNLB {
+			switch {
+			case ex.gateway && ex.kind == model.KindNLB:
+				p.fromNLBGatewayConfigurations(t, elb, exp.configurations, vpc, subnets)
+			case ex.gateway:
+				t.Fatalf("%s: no moto path for a %s Gateway front yet", ex.name, ex.kind)
+			case ex.kind == model.KindNLB:
 				p.fromServiceAnnotations(t, elb, exp.annotations, vpc, subnets)
-			} else {
+			default:
 				p.fromIngressAnnotations(t, elb, exp.annotations, vpc, subnets)
 			}
 			lb := WaitForLoadBalancer(t, elb, p.dnsName, 10, time.Second)
@@ -234,6 +239,103 @@ func (p *provisioned) fromServiceAnnotations(t *testing.T, c *elbv2.Client, ann 
 	}
 	p.createListener(t, c, types.ProtocolEnum(proto), *atoi32(t, port))
 	p.modify(t, c, "listener", attributes(t, keys[0], ann[keys[0]]))
+}
+
+// fromNLBGatewayConfigurations makes the NLB a Gateway of the controller's NLB
+// class gets from its LoadBalancerConfiguration and the backend's
+// TargetGroupConfiguration (spec.defaultConfiguration), keyed by the CRDs'
+// plural names as expect renders them.
+func (p *provisioned) fromNLBGatewayConfigurations(t *testing.T, c *elbv2.Client, cfgs map[string]map[string]any, vpc string, subnets []string) {
+	t.Helper()
+	lbc, ok := cfgs["loadbalancerconfigurations.gateway.k8s.aws"]
+	if !ok {
+		t.Fatalf("no LoadBalancerConfiguration among %v", keysOf(cfgs))
+	}
+	tgc, ok := cfgs["targetgroupconfigurations.gateway.k8s.aws"]
+	if !ok {
+		t.Fatalf("no TargetGroupConfiguration among %v", keysOf(cfgs))
+	}
+	scheme, _ := lbc["scheme"].(string)
+	p.createLB(t, c, types.LoadBalancerTypeEnumNetwork, scheme, subnets)
+	p.modify(t, c, "load balancer", attributeList(t, "loadBalancerAttributes", lbc["loadBalancerAttributes"]))
+
+	def, _ := tgc["defaultConfiguration"].(map[string]any)
+	hc, _ := def["healthCheckConfig"].(map[string]any)
+	num := func(key string) *int32 {
+		n, ok := hc[key].(int)
+		if !ok {
+			t.Fatalf("healthCheckConfig.%s is %v, want a number", key, hc[key])
+		}
+		return aws.Int32(int32(n))
+	}
+	port := "traffic-port" // the controller's default when the field is absent
+	if v, ok := hc["healthCheckPort"].(string); ok {
+		port = v
+	}
+	targetType, _ := def["targetType"].(string)
+	protocol, _ := hc["healthCheckProtocol"].(string)
+	in := &elbv2.CreateTargetGroupInput{
+		Name: aws.String(p.name + "-tg"), Protocol: types.ProtocolEnumTcp, Port: aws.Int32(8080), VpcId: aws.String(vpc),
+		TargetType:                 types.TargetTypeEnum(targetType),
+		HealthCheckProtocol:        types.ProtocolEnum(protocol),
+		HealthCheckPort:            aws.String(port),
+		HealthCheckIntervalSeconds: num("healthCheckInterval"),
+		HealthCheckTimeoutSeconds:  num("healthCheckTimeout"),
+		HealthyThresholdCount:      num("healthyThresholdCount"),
+		UnhealthyThresholdCount:    num("unhealthyThresholdCount"),
+	}
+	if v, ok := hc["healthCheckPath"].(string); ok {
+		in.HealthCheckPath = aws.String(v)
+	}
+	if m, ok := hc["matcher"].(map[string]any); ok {
+		if code, ok := m["httpCode"].(string); ok {
+			in.Matcher = &types.Matcher{HttpCode: aws.String(code)}
+		}
+	}
+	p.createTG(t, c, in)
+	p.modify(t, c, "target group", attributeList(t, "targetGroupAttributes", def["targetGroupAttributes"]))
+
+	listeners, _ := lbc["listenerConfigurations"].([]any)
+	if len(listeners) != 1 {
+		t.Fatalf("want one listenerConfigurations entry, have %v", lbc["listenerConfigurations"])
+	}
+	l, _ := listeners[0].(map[string]any)
+	pp, _ := l["protocolPort"].(string)
+	proto, lport, ok := strings.Cut(pp, ":")
+	if !ok {
+		t.Fatalf("listener protocolPort %q: want PROTOCOL:PORT", pp)
+	}
+	p.createListener(t, c, types.ProtocolEnum(proto), *atoi32(t, lport))
+	p.modify(t, c, "listener", attributeList(t, "listenerAttributes", l["listenerAttributes"]))
+}
+
+// attributeList reads a configuration CRD's [{key, value}] list.
+func attributeList(t *testing.T, field string, v any) map[string]string {
+	t.Helper()
+	list, ok := v.([]any)
+	if !ok || len(list) == 0 {
+		t.Fatalf("%s is %v, want a non-empty [{key, value}] list", field, v)
+	}
+	out := map[string]string{}
+	for _, e := range list {
+		kv, _ := e.(map[string]any)
+		k, _ := kv["key"].(string)
+		val, _ := kv["value"].(string)
+		if k == "" {
+			t.Fatalf("%s: entry %v has no key", field, e)
+		}
+		out[k] = val
+	}
+	return out
+}
+
+func keysOf(m map[string]map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // fromIngressAnnotations makes the ALB an Ingress with these annotations gets.
