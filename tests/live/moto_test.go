@@ -29,8 +29,10 @@ import (
 // moto_server on loopback instead of AWS. The load balancers are made the way the AWS
 // Load Balancer Controller makes them from the toolkit's rendered annotations (the
 // Service's for the NLB, the Ingress's for the ALB, exactly as the live suite expects
-// them): each key=value of the attribute annotations becomes an ELBv2 attribute, the
-// health-check annotations the target group's check. moto rejects unknown attribute
+// them) or, for a Gateway front, its LoadBalancerConfiguration and
+// TargetGroupConfiguration: each key=value of the attribute annotations (or each
+// {key, value} of the configurations' attribute lists) becomes an ELBv2 attribute,
+// the health-check settings the target group's check. moto rejects unknown attribute
 // keys and out-of-range delays, so a misspelt key in an annotation fails here. Then the
 // checkers must pass, and must fail on a load balancer with one wrong value: moto
 // accepts some values AWS would not ("maybe" for cross-zone), so the checker, not moto,
