@@ -259,4 +259,13 @@ func TestConftestControllerData(t *testing.T) {
 	if got := runConftest("--data", data); got != "" {
 		t.Errorf("with --data %s: ip-targets still denies: %s", data, got)
 	}
+	// A file with a value the controller would not take is not "none given":
+	// the stock default applies and the message says why.
+	typo := filepath.Join(dir, "typo.yaml")
+	if err := os.WriteFile(typo, []byte("eksbalance:\n  controller:\n    defaultTargetType: IP\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := runConftest("--data", typo); !strings.Contains(got, `instance was assumed, from a stock controller (conftest data eksbalance.controller.defaultTargetType is "IP", not ip or instance: ignored)`) {
+		t.Errorf("with an invalid --data value: ip-targets = %q, want the stock default naming the ignored value", got)
+	}
 }
