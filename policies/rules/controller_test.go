@@ -204,6 +204,11 @@ func TestControllerFiles(t *testing.T) {
 	if c, err := rules.LoadControllerValues(write("ip.yaml", "clusterName: shop\ndefaultTargetType: ip\n")); err != nil || c.DefaultTargetType != "ip" {
 		t.Errorf("values with ip: %+v %v", c, err)
 	}
+	// What `helm get values` prints, header and all: the README tells users of
+	// an existing cluster to pass that.
+	if c, err := rules.LoadControllerValues(write("helm.yaml", "USER-SUPPLIED VALUES:\nclusterName: shop\ndefaultTargetType: ip\n")); err != nil || c.DefaultTargetType != "ip" {
+		t.Errorf("helm get values output: %+v %v", c, err)
+	}
 	if c, err := rules.LoadControllerValues(write("none.yaml", "clusterName: shop\n")); err != nil || c.DefaultTargetType != "instance" || !strings.Contains(c.Source, "chart's default") {
 		t.Errorf("values without defaultTargetType: %+v %v", c, err)
 	}
