@@ -261,7 +261,7 @@ var documentationRanges = []netip.Prefix{
 }
 
 // placeholderCIDRs reports apiAccessCidrs entries inside documentation
-// ranges: nobody can reach the API from them, so the deployment could create
+// ranges (a range that only contains one is not a placeholder): nobody can reach the API from them, so the deployment could create
 // the cluster but nothing in it. A preview or plan warns; a deployment stops
 // before creating anything.
 func (cfg *Config) placeholderCIDRs(ctx *pulumi.Context, v *validation.Errors) {
@@ -271,7 +271,10 @@ func (cfg *Config) placeholderCIDRs(ctx *pulumi.Context, v *validation.Errors) {
 			continue
 		}
 		for _, d := range documentationRanges {
-			if !d.Overlaps(p) {
+			// Inside the range, not merely overlapping it: 0.0.0.0/0 (with
+			// allowWorldEndpoint) or a large allocation that happens to
+			// contain one is a real choice, not the shipped placeholder.
+			if p.Bits() < d.Bits() || !d.Contains(p.Addr()) {
 				continue
 			}
 			field := fmt.Sprintf("eksbalance:apiAccessCidrs[%d]", i)

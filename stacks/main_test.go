@@ -315,6 +315,33 @@ func TestPlaceholderAPICIDRs(t *testing.T) {
 	}
 }
 
+// Only a range inside a documentation range is a placeholder: a network that
+// merely contains one (the whole internet, acknowledged with
+// allowWorldEndpoint, or a large allocation) is the user's choice, and a
+// deployment must not be refused as if it still held the shipped placeholder.
+func TestPlaceholderAPICIDRsOnlyInsideDocumentationRanges(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		cidrs, world string
+		refused      bool
+	}{
+		{`["0.0.0.0/0"]`, "true", false},
+		{`["203.0.0.0/8"]`, "", false},
+		{`["198.51.100.0/25"]`, "", true},
+		{`["192.0.2.7/32"]`, "", true},
+	} {
+		c, err := runStack(t, "dev", devConfig(t, map[string]string{"eksbalance:apiAccessCidrs": tc.cidrs, "eksbalance:allowWorldEndpoint": tc.world}))
+		var verr *validation.Errors
+		refused := errors.As(err, &verr) && verr.Has("eksbalance:apiAccessCidrs[0]")
+		if refused != tc.refused || (!tc.refused && err != nil) {
+			t.Errorf("apiAccessCidrs %s: refused %v (err %v), want refused %v", tc.cidrs, refused, err, tc.refused)
+		}
+		if tc.refused && len(c.All()) != 0 {
+			t.Errorf("apiAccessCidrs %s: registered %d resources before refusing", tc.cidrs, len(c.All()))
+		}
+	}
+}
+
 func TestPublicAPIEndpointNeedsCIDRs(t *testing.T) {
 	t.Parallel()
 	verr := problems(t, map[string]string{"eksbalance:apiAccessCidrs": ""})

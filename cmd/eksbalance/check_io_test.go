@@ -63,12 +63,14 @@ func TestCheckStdin(t *testing.T) {
 			t.Errorf("%s located at %s:%d source %q", v.Rule, v.File, v.Line, v.Source)
 		}
 	}
-	// A JSON stream on stdin works too; empty stdin is zero objects, not an error.
+	// A JSON stream on stdin works too; empty stdin is bad input (exit 2): it is
+	// what a failed `helm template` leaves in a pipe without pipefail.
 	if code, stdout, stderr := checkStdin(`{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"},"spec":{"type":"LoadBalancer"}}`, "-"); code != 1 || !strings.Contains(stdout, "<stdin>:1: mandatory lb-controller-required") {
 		t.Errorf("JSON on stdin: exit %d\n%s%s", code, stdout, stderr)
 	}
-	if code, stdout, _ := checkStdin("", "-"); code != 0 || !strings.Contains(stdout, "0 object(s) checked") {
-		t.Errorf("empty stdin: exit %d %s", code, stdout)
+	if code, stdout, stderr := checkStdin("", "-"); code != 2 || !strings.Contains(stderr, "<stdin>: no YAML or JSON document") ||
+		!strings.Contains(stdout, "1 input(s) could not be read") {
+		t.Errorf("empty stdin: exit %d, want 2\n%s%s", code, stdout, stderr)
 	}
 }
 

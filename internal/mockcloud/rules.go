@@ -113,7 +113,7 @@ var rules = map[string][]rule{
 			clusterNodeGroupOptions},
 		{eksAuth + ` ("Invalid value for authenticationMode")`,
 			clusterAuthModeValue},
-		{eksAuth + ` ("does not support non-empty values when 'authenticationMode' is set to")`,
+		{eksAuth + ` ("The '${prop}' property is not supported when 'authenticationMode' is set to", "does not support non-empty values when 'authenticationMode' is set to")`,
 			clusterConfigMapOnly},
 		{eksAuth + ` ("The 'accessEntries' property is not supported when 'authenticationMode' is")`,
 			clusterAccessEntriesMode},
@@ -470,17 +470,25 @@ func clusterAuthModeValue(in resource.PropertyMap, _ Lookup) []Problem {
 	}
 }
 
+// clusterConfigMapOnly: without the aws-auth ConfigMap, validateAuthenticationMode
+// refuses roleMappings and userMappings whenever they are defined (an empty
+// list too) and instanceRoles when it is not empty, each once its value is
+// known (validatedInput checks an Output inside its apply).
 func clusterConfigMapOnly(in resource.PropertyMap, _ Lookup) []Problem {
 	mode := authMode(in)
 	if mode == authModeUnknown || supportsConfigMap(mode) {
 		return nil
 	}
 	var out []Problem
-	for _, f := range []string{"roleMappings", "userMappings", "instanceRoles"} {
-		if arr, ok := at(in, f).array(); ok && len(arr) > 0 {
-			out = append(out, Problem{Field: f, Value: at(in, f).plain(),
-				Rule: fmt.Sprintf("The '%s' property does not support non-empty values when 'authenticationMode' is set to '%s'.", f, mode)})
+	for _, f := range []string{"roleMappings", "userMappings"} {
+		if x := at(in, f); x.set && x.known {
+			out = append(out, Problem{Field: f, Value: x.plain(),
+				Rule: fmt.Sprintf("The '%s' property is not supported when 'authenticationMode' is set to '%s'.", f, mode)})
 		}
+	}
+	if arr, ok := at(in, "instanceRoles").array(); ok && len(arr) > 0 {
+		out = append(out, Problem{Field: "instanceRoles", Value: at(in, "instanceRoles").plain(),
+			Rule: fmt.Sprintf("The 'instanceRoles' property does not support non-empty values when 'authenticationMode' is set to '%s'.", mode)})
 	}
 	return out
 }

@@ -76,7 +76,20 @@ func TestRules(t *testing.T) {
 		{"unknown authentication mode", "eks:index:Cluster", validCluster,
 			func(m map[string]any) { m["authenticationMode"] = "IAM" }, "authenticationMode", "Invalid value for authenticationMode: IAM"},
 		{"roleMappings with API", "eks:index:Cluster", validCluster,
-			func(m map[string]any) { m["roleMappings"] = []any{map[string]any{"roleArn": "x"}} }, "roleMappings", "does not support non-empty values"},
+			func(m map[string]any) { m["roleMappings"] = []any{map[string]any{"roleArn": "x"}} }, "roleMappings",
+			"The 'roleMappings' property is not supported when 'authenticationMode' is set to 'API'."},
+		// validateAuthenticationMode refuses any defined roleMappings and
+		// userMappings (checkDefined: pv !== undefined), even empty ones; only
+		// instanceRoles may be empty.
+		{"empty userMappings with API", "eks:index:Cluster", validCluster,
+			func(m map[string]any) { m["userMappings"] = []any{} }, "userMappings",
+			"The 'userMappings' property is not supported when 'authenticationMode' is set to 'API'."},
+		{"instanceRoles with API", "eks:index:Cluster", func() map[string]any {
+			m := validCluster()
+			m["instanceRoles"] = []any{} // empty: allowed
+			return m
+		}, func(m map[string]any) { m["instanceRoles"] = []any{ref(roleURN)} }, "instanceRoles",
+			"The 'instanceRoles' property does not support non-empty values when 'authenticationMode' is set to 'API'."},
 		{"accessEntries without API (even empty)", "eks:index:Cluster", validCluster,
 			func(m map[string]any) { delete(m, "authenticationMode") }, "accessEntries", "is not set"},
 		{"Auto Mode with the aws-auth ConfigMap", "eks:index:Cluster", validCluster,

@@ -2,6 +2,7 @@ package traffic
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/eksbalance/eksbalance/model"
 	"github.com/eksbalance/eksbalance/plan"
@@ -30,7 +31,9 @@ var gatewayControllerLB = map[string]model.Kind{"gateway.k8s.aws/alb": model.Kin
 // where it came from; ok is false when the plan installs no controller.
 func ControllerDefault(p *plan.Plan) (targetType, source string, ok bool) {
 	for _, r := range p.ByType("kubernetes:helm.sh/v3:Release") {
-		if r.String("chart") != lbcChart {
+		// The chart as helm takes it: bare with a repository option,
+		// repo/chart, or an OCI or chart URL ending in the chart's name.
+		if c := r.String("chart"); c != lbcChart && !strings.HasSuffix(c, "/"+lbcChart) {
 			continue
 		}
 		if t := r.String("values.defaultTargetType"); t != "" {

@@ -79,3 +79,24 @@ func TestGatewayFrontSettingsFromThePlan(t *testing.T) {
 		t.Errorf("with the planned controller's defaultTargetType ip: target type %s", got)
 	}
 }
+
+// TestControllerDefaultChartNames: the planned controller is found however
+// the Helm release names the chart: bare (with a repositoryOpts repo, as the
+// toolkit does), repo/chart as helm install takes it, or an OCI or chart URL.
+func TestControllerDefaultChartNames(t *testing.T) {
+	t.Parallel()
+	for chart, want := range map[string]bool{
+		"aws-load-balancer-controller":                          true,
+		"eks/aws-load-balancer-controller":                      true,
+		"oci://public.ecr.aws/eks/aws-load-balancer-controller": true,
+		"my-aws-load-balancer-controller":                       false,
+		"ingress-nginx":                                         false,
+	} {
+		p := &plan.Plan{Resources: []plan.Resource{{Type: "kubernetes:helm.sh/v3:Release", Name: "lbc",
+			Inputs: map[string]any{"chart": chart, "values": map[string]any{"defaultTargetType": "ip"}}}}}
+		got, _, ok := ControllerDefault(p)
+		if ok != want || (want && got != "ip") {
+			t.Errorf("chart %q: %q found %v, want found %v", chart, got, ok, want)
+		}
+	}
+}

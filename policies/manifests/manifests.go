@@ -109,7 +109,9 @@ func location(path string, line int) string {
 // left out with one Note per kind; documents without apiVersion or kind are
 // left out with a Note each. A file that cannot be read or parsed does not stop
 // the others: the error is Errors, listing each, and the objects of the
-// readable files are returned with it.
+// readable files are returned with it. Standard input without a single
+// document and a directory without a YAML or JSON file are errors too:
+// nothing was read from them.
 func Read(paths ...string) ([]Object, []Note, error) {
 	return ReadFrom(os.Stdin, paths...)
 }
@@ -122,6 +124,13 @@ func ReadFrom(stdin io.Reader, paths ...string) ([]Object, []Note, error) {
 		r.errs = append(r.errs, errs...)
 		for _, f := range files {
 			docs, err := readFile(f, stdin)
+			if err == nil && f == Stdin && len(docs) == 0 {
+				// Nothing to check is not a clean result: a pipe is empty when
+				// the command feeding it failed and the shell runs without
+				// pipefail (GitHub Actions' default bash does).
+				err = &Error{Path: StdinName, Err: errors.New("no YAML or JSON document on standard input; " +
+					"if a command feeds the pipe (helm template ...), it may have failed: run the pipeline with set -o pipefail")}
+			}
 			if err != nil {
 				r.errs = append(r.errs, asError(f, err))
 				continue
@@ -289,6 +298,9 @@ func expand(p string) ([]string, Errors) {
 	})
 	if err != nil {
 		errs = append(errs, &Error{Path: p, Err: err})
+	}
+	if len(files) == 0 && len(errs) == 0 {
+		errs = append(errs, &Error{Path: p, Err: errors.New("no .yaml, .yml or .json file in this directory, so nothing to check")})
 	}
 	return files, errs
 }

@@ -244,3 +244,30 @@ func TestReadStdinHelmSource(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// TestReadNothingIsAnError: an input that yields no document at all is
+// unreadable, not an empty pass. `helm template ... | eksbalance check -`
+// gets empty stdin when helm fails in a shell without pipefail (GitHub
+// Actions' default bash), and a directory without YAML when the render
+// before it wrote elsewhere; either way nothing was checked.
+func TestReadNothingIsAnError(t *testing.T) {
+	t.Parallel()
+	empty := t.TempDir()
+	for _, tc := range []struct {
+		name, stdin, path, says string
+	}{
+		{"empty stdin", "", manifests.Stdin, "pipefail"},
+		{"stdin of comments and separators", "---\n# Source: web/templates/none.yaml\n---\n", manifests.Stdin, "pipefail"},
+		{"directory without YAML", "", empty, "no .yaml, .yml or .json file"},
+	} {
+		objs, _, err := manifests.ReadFrom(strings.NewReader(tc.stdin), tc.path)
+		var errs manifests.Errors
+		if !errors.As(err, &errs) || len(errs) != 1 || !strings.Contains(errs[0].Error(), tc.says) || len(objs) != 0 {
+			t.Errorf("%s: objects %d, err %v; want one error saying %q", tc.name, len(objs), err, tc.says)
+		}
+	}
+	// The passing side: one document of a kind no rule reads is something read.
+	if _, notes, err := manifests.ReadFrom(strings.NewReader("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"), manifests.Stdin); err != nil || len(notes) != 1 {
+		t.Errorf("a ConfigMap on stdin: err %v, notes %v; want no error and a note", err, notes)
+	}
+}

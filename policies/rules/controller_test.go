@@ -204,6 +204,11 @@ func TestControllerFiles(t *testing.T) {
 	if c, err := rules.LoadControllerValues(write("ip.yaml", "clusterName: shop\ndefaultTargetType: ip\n")); err != nil || c.DefaultTargetType != "ip" {
 		t.Errorf("values with ip: %+v %v", c, err)
 	}
+	// What `helm get values` prints, header and all: the README tells users of
+	// an existing cluster to pass that.
+	if c, err := rules.LoadControllerValues(write("helm.yaml", "USER-SUPPLIED VALUES:\nclusterName: shop\ndefaultTargetType: ip\n")); err != nil || c.DefaultTargetType != "ip" {
+		t.Errorf("helm get values output: %+v %v", c, err)
+	}
 	if c, err := rules.LoadControllerValues(write("none.yaml", "clusterName: shop\n")); err != nil || c.DefaultTargetType != "instance" || !strings.Contains(c.Source, "chart's default") {
 		t.Errorf("values without defaultTargetType: %+v %v", c, err)
 	}
@@ -255,5 +260,14 @@ func TestConftestControllerData(t *testing.T) {
 	}
 	if got := runConftest("--data", data); got != "" {
 		t.Errorf("with --data %s: ip-targets still denies: %s", data, got)
+	}
+	// A file with a value the controller would not take is not "none given":
+	// the stock default applies and the message says why.
+	typo := filepath.Join(dir, "typo.yaml")
+	if err := os.WriteFile(typo, []byte("eksbalance:\n  controller:\n    defaultTargetType: IP\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := runConftest("--data", typo); !strings.Contains(got, `instance was assumed, from a stock controller (conftest data eksbalance.controller.defaultTargetType is "IP", not ip or instance: ignored)`) {
+		t.Errorf("with an invalid --data value: ip-targets = %q, want the stock default naming the ignored value", got)
 	}
 }

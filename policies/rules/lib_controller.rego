@@ -32,7 +32,24 @@ controller := c if {
 	c := _given_controller
 } else := {
 	"defaultTargetType": stock_default_target_type,
+	"source": sprintf("a stock controller (%s)", [why]),
+} if {
+	why := _ignored_controller
+} else := {
+	"defaultTargetType": stock_default_target_type,
 	"source": "a stock controller (none was given: pass the cluster's with --controller-default-target-type, --controller-values or conftest --data)",
+}
+
+# _ignored_controller says why a controller that was given is not used: its
+# defaultTargetType is not one the controller takes (input.controller is
+# validated by the Go callers; conftest data is not).
+_ignored_controller := sprintf("%s.defaultTargetType is %s, not ip or instance: ignored", [where, show(t)]) if {
+	is_object(input)
+	t := input.controller.defaultTargetType
+	where := "input.controller"
+} else := sprintf("%s.defaultTargetType is %s, not ip or instance: ignored", [where, show(t)]) if {
+	t := data.eksbalance.controller.defaultTargetType
+	where := "conftest data eksbalance.controller"
 }
 
 _given_controller := c if {
