@@ -53,7 +53,7 @@ func TestGatewayFormConfig(t *testing.T) {
 		},
 	}, map[string]any{"eksbalance.io/unhealthy-lag-seconds": "20"})
 	other := object("gateway.k8s.aws/v1", "TargetGroupConfiguration", "api", map[string]any{
-		"targetReference": map[string]any{"name": "api"},
+		"targetReference":      map[string]any{"name": "api"},
 		"defaultConfiguration": map[string]any{"healthCheckConfig": map[string]any{"healthCheckInterval": int64(30)}},
 	}, nil)
 
