@@ -117,7 +117,7 @@ func TestPlanJudgesByThePlannedController(t *testing.T) {
 			}})
 			return err
 		})
-		r, err := analyse(c.Plan(), traffic.Options{})
+		r, err := analyse(c.Plan(), traffic.Options{}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
