@@ -18,13 +18,12 @@ import (
 	"github.com/eksbalance/eksbalance/internal/pulumitest"
 )
 
-// hostedIngressPlan saves the plan of a program that deploys a hand-written
-// Ingress without alb.ingress.kubernetes.io/target-type (and its Service and
-// Deployment) onto a cluster, as the README's existing-cluster recipe does, with
-// (controller set) or without a controller release of its own.
-func hostedIngressPlan(t *testing.T, controller lbcontroller.TargetType) string {
-	t.Helper()
-	c := pulumitest.MustRun(t, func(ctx *pulumi.Context) error {
+// hostedIngressProgram deploys a hand-written Ingress without
+// alb.ingress.kubernetes.io/target-type (and its Service and Deployment) onto a
+// cluster, as the README's existing-cluster recipe does, with (controller set)
+// or without a controller release of its own.
+func hostedIngressProgram(controller lbcontroller.TargetType) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
 		if controller != "" {
 			if _, err := lbcontroller.NewController(ctx, "lbc", &lbcontroller.Args{
 				ClusterName: pulumi.String("shop"), Region: "us-east-1", VpcID: pulumi.String("vpc-0123456789abcdef0"),
@@ -68,16 +67,13 @@ func hostedIngressPlan(t *testing.T, controller lbcontroller.TargetType) string 
 			}}},
 		}})
 		return err
-	})
-	b, err := json.Marshal(c.Plan())
-	if err != nil {
-		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "plan.json")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+}
+
+// hostedIngressPlan saves the plan of hostedIngressProgram.
+func hostedIngressPlan(t *testing.T, controller lbcontroller.TargetType) string {
+	t.Helper()
+	return writePlanFile(t, pulumitest.MustRun(t, hostedIngressProgram(controller)).Plan())
 }
 
 // plan takes the controller flags check takes. On an existing cluster (no
