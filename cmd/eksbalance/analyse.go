@@ -23,8 +23,10 @@ type report struct {
 }
 
 // analyse evaluates the guardrail rules on a plan and predicts its traffic;
-// o carries what the plan does not hold (who the callers are).
-func analyse(p *plan.Plan, o traffic.Options) (*report, error) {
+// o carries what the plan does not hold (who the callers are), given the
+// cluster's controller when a --controller-* flag described it (nil: the
+// planned release's, else a stock one; see controllerFor).
+func analyse(p *plan.Plan, o traffic.Options, given *rules.Controller) (*report, error) {
 	ctx := context.Background()
 	ev, err := rules.NewEvaluator(ctx)
 	if err != nil {
@@ -37,11 +39,14 @@ func analyse(p *plan.Plan, o traffic.Options) (*report, error) {
 		}
 		res = append(res, rules.Resource{Type: r.Type, Name: r.Name, Properties: r.Inputs})
 	}
-	// A planned stack is judged by the controller it installs: objects that
-	// rely on the controller's defaults get the planned release's.
+	// Objects that rely on the controller's defaults are judged, and their
+	// traffic predicted, by the cluster's controller: the flags', else the
+	// planned release's, else a stock one's.
 	var opts rules.Options
-	if t, src, ok := traffic.ControllerDefault(p); ok {
-		opts.Controller = &rules.Controller{DefaultTargetType: t, Source: src}
+	ctrl, ctrlNote := controllerFor(p, given)
+	if ctrl != nil {
+		opts.Controller = ctrl
+		o.DefaultTargetType = ctrl.DefaultTargetType
 	}
 	vs, err := ev.EvaluateWith(ctx, res, opts)
 	if err != nil {
@@ -54,6 +59,7 @@ func analyse(p *plan.Plan, o traffic.Options) (*report, error) {
 	if n := existingNodesNote(p); n != "" {
 		notes = append([]string{n}, notes...)
 	}
+	notes = append(notes, ctrlNote)
 	return &report{plan: p, violations: vs, predictions: preds, notes: notes}, nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/eksbalance/eksbalance/internal/traffic"
+	"github.com/eksbalance/eksbalance/plan"
 	"github.com/eksbalance/eksbalance/policies/rules"
 )
 
@@ -51,4 +53,26 @@ func (f *controllerFlags) controller() (*rules.Controller, error) {
 		return rules.LoadControllerConfig(f.config)
 	}
 	return nil, nil
+}
+
+// controllerFor says which controller's defaults a plan is judged by, and a note
+// saying so for the plan's output. What the user states about the cluster wins:
+// a --controller-* flag (given) describes the controller that will actually meet
+// the objects, which on an existing cluster is the only way to know it, and when
+// the plan also installs a controller whose default differs, the note says both.
+// Without a flag the planned controller release's values decide (a planned stack
+// is judged by the controller it installs); without either, a stock controller's.
+func controllerFor(p *plan.Plan, given *rules.Controller) (*rules.Controller, string) {
+	planned, src, ok := traffic.ControllerDefault(p)
+	switch {
+	case given != nil && ok && planned != given.DefaultTargetType:
+		return given, fmt.Sprintf("controller default target type %s, from %s; it wins over %s",
+			given.DefaultTargetType, given.Source, src)
+	case given != nil:
+		return given, fmt.Sprintf("controller default target type %s, from %s", given.DefaultTargetType, given.Source)
+	case ok:
+		return &rules.Controller{DefaultTargetType: planned, Source: src}, fmt.Sprintf("controller default target type %s, from %s", planned, src)
+	}
+	return nil, fmt.Sprintf("controller default target type %s, a stock controller's: the plan installs no controller and no --controller-* flag describes the cluster's (on an existing cluster, give --controller-default-target-type, --controller-values or --controller-config)",
+		rules.StockDefaultTargetType)
 }

@@ -6,11 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
-	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
-	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-
 	"github.com/eksbalance/eksbalance/components/lbcontroller"
 	"github.com/eksbalance/eksbalance/internal/pulumitest"
 	"github.com/eksbalance/eksbalance/internal/traffic"
@@ -88,36 +83,8 @@ func TestPlanJudgesByThePlannedController(t *testing.T) {
 		targetType lbcontroller.TargetType
 		fires      bool
 	}{{lbcontroller.TargetTypeIP, false}, {lbcontroller.TargetTypeInstance, true}} {
-		c := pulumitest.MustRun(t, func(ctx *pulumi.Context) error {
-			if _, err := lbcontroller.NewController(ctx, "lbc", &lbcontroller.Args{
-				ClusterName: pulumi.String("shop"), Region: "us-east-1", VpcID: pulumi.String("vpc-0123456789abcdef0"),
-				OIDCProviderARN:   pulumi.String("arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"),
-				OIDCProviderURL:   pulumi.String("https://oidc.eks.us-east-1.amazonaws.com/id/ABC"),
-				DefaultTargetType: tt.targetType,
-			}); err != nil {
-				return err
-			}
-			meta := &metav1.ObjectMetaArgs{Name: pulumi.String("web"), Namespace: pulumi.String("shop")}
-			if _, err := corev1.NewService(ctx, "web", &corev1.ServiceArgs{Metadata: meta, Spec: &corev1.ServiceSpecArgs{
-				Selector: pulumi.StringMap{"app": pulumi.String("web")},
-				Ports:    corev1.ServicePortArray{&corev1.ServicePortArgs{Port: pulumi.Int(80)}},
-			}}); err != nil {
-				return err
-			}
-			_, err := networkingv1.NewIngress(ctx, "web", &networkingv1.IngressArgs{Metadata: meta, Spec: &networkingv1.IngressSpecArgs{
-				IngressClassName: pulumi.String("alb"),
-				Rules: networkingv1.IngressRuleArray{&networkingv1.IngressRuleArgs{Http: &networkingv1.HTTPIngressRuleValueArgs{
-					Paths: networkingv1.HTTPIngressPathArray{&networkingv1.HTTPIngressPathArgs{
-						Path: pulumi.String("/"), PathType: pulumi.String("Prefix"),
-						Backend: &networkingv1.IngressBackendArgs{Service: &networkingv1.IngressServiceBackendArgs{
-							Name: pulumi.String("web"), Port: &networkingv1.ServiceBackendPortArgs{Number: pulumi.Int(80)},
-						}},
-					}},
-				}}},
-			}})
-			return err
-		})
-		r, err := analyse(c.Plan(), traffic.Options{})
+		c := pulumitest.MustRun(t, hostedIngressProgram(tt.targetType))
+		r, err := analyse(c.Plan(), traffic.Options{}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

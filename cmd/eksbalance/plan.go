@@ -11,6 +11,7 @@ import (
 
 	"github.com/eksbalance/eksbalance/internal/traffic"
 	"github.com/eksbalance/eksbalance/plan"
+	"github.com/eksbalance/eksbalance/policies/rules"
 )
 
 func init() {
@@ -28,6 +29,7 @@ func printPlanUsage(w io.Writer) {
 	fmt.Fprintln(w, "usage: eksbalance plan [DIR|PLAN.json] [--stack dev] [-o text|json] [--inputs] [--reveal]")
 	fmt.Fprintln(w, "                       [--stack-outputs FILE] [--stack-output STACK:KEY=VALUE]...")
 	fmt.Fprintln(w, "                       [--nodes ZONE=N,... | --nodes-file FILE] [--clients k=v,...]")
+	fmt.Fprintln(w, "                       [--controller-default-target-type ip|instance | --controller-values FILE | --controller-config FILE]")
 	fmt.Fprintln(w, "Builds the Pulumi Go program of DIR (default .; the project is the nearest")
 	fmt.Fprintln(w, "Pulumi.yaml at or above it, as pulumi finds it) and runs it against mocked cloud")
 	fmt.Fprintln(w, "answers, or reads a plan saved with -o json. Text output starts with a verdict")
@@ -37,6 +39,10 @@ func printPlanUsage(w io.Writer) {
 	fmt.Fprintln(w, "--stack-outputs, a YAML or JSON file {STACK: {KEY: VALUE}}, and --stack-output.")
 	fmt.Fprintln(w, "For a cluster that exists already, --nodes us-east-1a=2,us-east-1b=2 (or a")
 	fmt.Fprintln(w, "predict topology file) says what nodes the pods land on.")
+	fmt.Fprintln(w, "Objects that set no target type are judged (and predicted) by the cluster's")
+	fmt.Fprintln(w, "AWS Load Balancer Controller: a --controller-* flag describes it and wins; without")
+	fmt.Fprintln(w, "one, the controller release the plan installs; without that, a stock controller")
+	fmt.Fprintln(w, "(instance). A note says which was used. On an existing cluster, give the flag.")
 	fmt.Fprintln(w, "Exit 1 on a mandatory violation, 2 on bad usage or a program that fails.")
 }
 
@@ -153,16 +159,24 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 	var inputs bool
 	var nodes nodesFlags
 	var clients clientsFlag
+	var cf controllerFlags
+	var ctrl *rules.Controller
 	p, code := planCommand("plan", printPlanUsage, args, stderr,
 		func(fs *flag.FlagSet) {
 			fs.StringVar(&output, "o", "text", "output format: text or json")
 			fs.BoolVar(&inputs, "inputs", false, "text output: list every resource with its inputs instead of the short tree")
 			fs.Var(&clients, "clients", clientsUsage)
 			nodes.register(fs)
+			cf.register(fs)
 		},
 		func() string {
 			if why, ok := oneOf("-o", output, "text", "json"); !ok {
 				return why
+			}
+			// Read before the (slow) plan, so a bad file or value fails at once.
+			var err error
+			if ctrl, err = cf.controller(); err != nil {
+				return err.Error()
 			}
 			return nodes.check()
 		})
@@ -172,7 +186,7 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 	if nodes.parsed != nil {
 		p.ExistingNodes = nodes.parsed
 	}
-	report, err := analyse(p, traffic.Options{Clients: clients.population()})
+	report, err := analyse(p, traffic.Options{Clients: clients.population()}, ctrl)
 	if err != nil {
 		fmt.Fprintf(stderr, "eksbalance plan: %v\n", err)
 		return 2

@@ -48,7 +48,14 @@ func savedPlan(t *testing.T, nodeGroup bool) string {
 			Inputs: map[string]any{"scalingConfig": map[string]any{"desiredSize": 1.0},
 				"tags": map[string]any{"k8s.io/cluster-autoscaler/node-template/label/topology.kubernetes.io/zone": "us-west-2a"}}})
 	}
-	b, err := json.Marshal(plan.Plan{Project: "shop", Stack: "dev", Resources: res})
+	return writePlanFile(t, &plan.Plan{Project: "shop", Stack: "dev", Resources: res})
+}
+
+// writePlanFile saves p as `plan -o json` would, for commands that take a saved
+// plan instead of a program.
+func writePlanFile(t *testing.T, p *plan.Plan) string {
+	t.Helper()
+	b, err := json.Marshal(p)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -125,9 +125,15 @@ func TestReadmeRecipesPlan(t *testing.T) {
 		return string(out), err
 	}
 
-	want := []struct{ verdict, also string }{
-		{"PASS shop-platform (stack dev): 0 mandatory, 0 advisory violation(s); 1 load-balanced workload(s), worst max/mean 1.000 (checkout/checkout)", "~ traffic: 6 pods, max/mean 1.000"},
-		{"PASS checkout (stack dev): 0 mandatory, 0 advisory violation(s); 1 load-balanced workload(s), worst max/mean 1.000 (checkout/checkout)", "note: traffic prediction on the existing nodes given: 6 node(s) in 3 zone(s)"},
+	want := []struct {
+		verdict string
+		also    []string
+	}{
+		{"PASS shop-platform (stack dev): 0 mandatory, 0 advisory violation(s); 1 load-balanced workload(s), worst max/mean 1.000 (checkout/checkout)",
+			[]string{"~ traffic: 6 pods, max/mean 1.000", "note: controller default target type ip, from the planned controller"}},
+		{"PASS checkout (stack dev): 0 mandatory, 0 advisory violation(s); 1 load-balanced workload(s), worst max/mean 1.000 (checkout/checkout)",
+			[]string{"note: traffic prediction on the existing nodes given: 6 node(s) in 3 zone(s)",
+				"note: controller default target type ip, from --controller-default-target-type ip"}},
 	}
 	for i, script := range r.runs {
 		out, err := sh(script)
@@ -140,7 +146,7 @@ func TestReadmeRecipesPlan(t *testing.T) {
 		if !strings.Contains(readme, strings.SplitN(want[i].verdict, ": 0 mandatory", 2)[0]) {
 			t.Errorf("README does not quote the verdict %q", want[i].verdict)
 		}
-		for _, w := range []string{want[i].verdict, want[i].also} {
+		for _, w := range append([]string{want[i].verdict}, want[i].also...) {
 			if !strings.Contains(out, w) {
 				t.Errorf("%s\nprinted no %q:\n%s", script, w, out)
 			}

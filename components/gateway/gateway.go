@@ -110,6 +110,26 @@ type Args struct {
 	DefaultTargetGroup *bool
 }
 
+// WaitForAnnotation and WaitForProgrammed make `pulumi up` wait for the load
+// balancer. The Kubernetes provider (v4) waits for a LoadBalancer Service's or an
+// Ingress's load balancer address before it reports the object created, but
+// reports a custom resource such as a Gateway created at once (it awaits one
+// only with PULUMI_K8S_AWAIT_ALL=true, and then by kstatus rules, which take a
+// Gateway whose Programmed condition is still Unknown as ready: they look only
+// at Reconciling, Stalled and status.observedGeneration, none of which a
+// Gateway has). With this annotation it waits
+// until the controller has set the Gateway's Programmed condition True, which
+// the AWS Load Balancer Controller does once the load balancer is active and its
+// DNS name is in status.addresses, as `kubectl wait --for=condition=Programmed`
+// would; then Hostname is known and the pods that depend on the Gateway start
+// only once their load balancer exists, as behind a Service or Ingress front. A
+// Gateway the controller never programs fails the up after the provider's
+// timeout (10 minutes; pulumi.com/timeoutSeconds) instead of passing unnoticed.
+const (
+	WaitForAnnotation = "pulumi.com/waitFor"
+	WaitForProgrammed = "condition=Programmed"
+)
+
 // Gateway is a Gateway, its LoadBalancerConfiguration and (by default) its
 // default TargetGroupConfiguration.
 type Gateway struct {
@@ -118,6 +138,10 @@ type Gateway struct {
 	// Name and Namespace of the Gateway object.
 	Name      pulumi.StringOutput `pulumi:"name"`
 	Namespace pulumi.StringOutput `pulumi:"namespace"`
+	// Hostname is the load balancer's DNS name, from the Gateway's
+	// status.addresses once the controller has programmed it (empty in a
+	// preview).
+	Hostname pulumi.StringOutput `pulumi:"hostname"`
 
 	ref Ref
 }
@@ -142,6 +166,9 @@ type Ref struct {
 	SameNamespaceOnly bool
 	// Resource is the Gateway object, for routes that must wait for it.
 	Resource pulumi.Resource
+	// Hostname is the Gateway's load balancer DNS name (Gateway.Hostname); a
+	// zero value when the Ref was written by hand.
+	Hostname pulumi.StringOutput
 }
 
 // Ref returns what a workload needs to attach to the Gateway.
@@ -291,20 +318,26 @@ func NewGateway(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.Res
 		return nil, err
 	}
 	gw, err := newObject(ctx, name, loadbalancer.GatewayAPIVersion, loadbalancer.KindGateway,
-		name, a.Namespace, nil, a.gatewaySpec(name), parent, pulumi.DependsOn(append(deps, cfg)))
+		name, a.Namespace, map[string]string{WaitForAnnotation: WaitForProgrammed}, a.gatewaySpec(name),
+		parent, pulumi.DependsOn(append(deps, cfg)))
 	if err != nil {
 		return nil, err
 	}
 
 	comp.Name = pulumi.String(name).ToStringOutput()
 	comp.Namespace = pulumi.String(a.Namespace).ToStringOutput()
-	// The load balancer's DNS name appears in the Gateway's
-	// status.addresses once the controller has created it
-	// (kubectl get gateway NAME -n NAMESPACE).
+	// The load balancer's DNS name is in the Gateway's status.addresses once
+	// the controller has programmed it (kubectl get gateway NAME -n NAMESPACE);
+	// the provider returns that status because it waited for Programmed.
+	comp.Hostname = gw.OtherFields.ApplyT(func(fields map[string]any) string {
+		return StatusHostname(fields)
+	}).(pulumi.StringOutput)
 	comp.ref = a.ref(name, gw)
+	comp.ref.Hostname = comp.Hostname
 	return comp, ctx.RegisterResourceOutputs(comp, pulumi.Map{
 		"name":      comp.Name,
 		"namespace": comp.Namespace,
+		"hostname":  comp.Hostname,
 	})
 }
 
@@ -396,6 +429,23 @@ func newObject(ctx *pulumi.Context, resName, apiVersion, kind, name, namespace s
 		Metadata:    meta,
 		OtherFields: kubernetes.UntypedArgs{"spec": spec},
 	}, opts...)
+}
+
+// StatusHostname is the first address in a Gateway's status.addresses (the
+// load balancer's DNS name the AWS Load Balancer Controller writes there), from
+// the object's fields other than apiVersion, kind and metadata; "" when there
+// is none yet.
+func StatusHostname(fields map[string]any) string {
+	status, _ := fields["status"].(map[string]any)
+	addresses, _ := status["addresses"].([]any)
+	for _, a := range addresses {
+		if m, ok := a.(map[string]any); ok {
+			if v, ok := m["value"].(string); ok && v != "" {
+				return v
+			}
+		}
+	}
+	return ""
 }
 
 func ptr[T any](v T) *T { return &v }

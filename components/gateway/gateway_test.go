@@ -53,7 +53,15 @@ func TestSharedALBGatewayDefaults(t *testing.T) {
 		"listeners": [{"name": "http-80", "protocol": "HTTP", "port": 80, "allowedRoutes": {
 			"namespaces": {"from": "Selector", "selector": {"matchLabels": {"gateway.eksbalance.io/attach": "edge"}}},
 			"kinds": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute"}]}}]}`)
+	// The provider reports the Gateway created only once the controller has
+	// programmed it (see WaitForAnnotation); the configurations need no wait.
+	if got := gw.String("metadata.annotations[pulumi.com/waitFor]"); got != "condition=Programmed" {
+		t.Errorf("Gateway waitFor annotation %q, want condition=Programmed", got)
+	}
 	lbc := c.One(t, "kubernetes:gateway.k8s.aws/v1:LoadBalancerConfiguration", "edge")
+	if lbc.String("metadata.annotations[pulumi.com/waitFor]") != "" {
+		t.Error("the LoadBalancerConfiguration has no status to wait for")
+	}
 	v, _ = lbc.Get("spec")
 	sameJSON(t, "LoadBalancerConfiguration spec", v, `{"scheme": "internal",
 		"loadBalancerAttributes": [{"key": "client_keep_alive.seconds", "value": "3600"}, {"key": "idle_timeout.timeout_seconds", "value": "60"}, {"key": "zonal_shift.config.enabled", "value": "true"}],
@@ -123,5 +131,29 @@ func TestValidate(t *testing.T) {
 	ok.SetDefaults("edge")
 	if err := ok.Validate("edge"); err != nil {
 		t.Errorf("defaults invalid: %v", err)
+	}
+}
+
+// StatusHostname reads the address the controller writes; nothing before it
+// does.
+func TestStatusHostname(t *testing.T) {
+	t.Parallel()
+	programmed := map[string]any{"spec": map[string]any{}, "status": map[string]any{
+		"addresses":  []any{map[string]any{"type": "Hostname", "value": "k8s-edge-edge-0123456789.elb.us-east-1.amazonaws.com"}},
+		"conditions": []any{map[string]any{"type": "Programmed", "status": "True"}},
+	}}
+	if got := StatusHostname(programmed); got != "k8s-edge-edge-0123456789.elb.us-east-1.amazonaws.com" {
+		t.Errorf("programmed Gateway: %q", got)
+	}
+	// What the CRD's status default holds before any controller acts.
+	pending := map[string]any{"status": map[string]any{"conditions": []any{
+		map[string]any{"type": "Accepted", "status": "Unknown", "reason": "Pending"},
+		map[string]any{"type": "Programmed", "status": "Unknown", "reason": "Pending"},
+	}}}
+	for what, fields := range map[string]map[string]any{"pending": pending, "no status": {}, "nil": nil,
+		"empty address": {"status": map[string]any{"addresses": []any{map[string]any{"value": ""}}}}} {
+		if got := StatusHostname(fields); got != "" {
+			t.Errorf("%s: %q, want none", what, got)
+		}
 	}
 }

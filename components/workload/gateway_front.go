@@ -272,6 +272,12 @@ func (b builder) buildGatewayFront(comp *Workload, svc pulumi.Resource, nsDeps [
 		gwDeps = append(gwDeps, ref.Resource)
 	}
 	comp.GatewayName = pulumi.String(ref.Namespace + "/" + ref.Name).ToStringOutput()
+	// The load balancer's DNS name is the Gateway's (its status.addresses); a
+	// Ref written by hand carries none.
+	comp.Hostname = pulumi.String("").ToStringOutput()
+	if ref.Hostname != (pulumi.StringOutput{}) {
+		comp.Hostname = ref.Hostname
+	}
 
 	routeDeps := pulumi.DependsOn(append(append(append([]pulumi.Resource{}, nsDeps...), svc, tgc), gwDeps...))
 	routes := b.routes(ref)

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -390,4 +391,52 @@ func TestSharedGatewayZonalShiftIsTheGateways(t *testing.T) {
 		NLB: func() loadbalancer.NLB { s := loadbalancer.NLB{}; s.SetDefaults(); return s }()}
 	expectOnly(t, validate(Args{Front: FrontGatewayNLB, Gateway: nlbRef, NLB: loadbalancer.NLB{ZonalShift: &off}}),
 		[]string{"nlb.zonalShift"}, "nlb.zonalShift: false: is the shared Gateway edge/edge's setting (true)")
+}
+
+// A Gateway front's hostname is its Gateway's (status.addresses, read once the
+// provider has waited for the Gateway's Programmed condition), never the
+// backend ClusterIP Service's, which has no load balancer; a Ref written by hand
+// carries none and gives an empty hostname rather than a program that never
+// resolves.
+func TestGatewayFrontHostnameIsTheGateways(t *testing.T) {
+	t.Parallel()
+	hostnames := map[string]string{}
+	var mu sync.Mutex
+	nlbRef := func(host *pulumi.StringOutput) *gateway.Ref {
+		r := &gateway.Ref{Name: "edge", Namespace: "edge", Kind: gateway.KindNLB, Listeners: []string{"tcp-80"},
+			NLB: func() loadbalancer.NLB { s := loadbalancer.NLB{}; s.SetDefaults(); return s }()}
+		if host != nil {
+			r.Hostname = *host
+		}
+		return r
+	}
+	c := pulumitest.MustRun(t, func(ctx *pulumi.Context) error {
+		given := pulumi.String("k8s-edge-edge-0123456789.elb.us-east-1.amazonaws.com").ToStringOutput()
+		for name, a := range map[string]*Args{
+			"own":     {Front: FrontGatewayNLB},
+			"shared":  {Front: FrontGatewayNLB, Namespace: "edge", CreateNamespace: ptr(false), Gateway: nlbRef(&given)},
+			"by-hand": {Front: FrontGatewayNLB, Namespace: "edge", CreateNamespace: ptr(false), Gateway: nlbRef(nil)},
+		} {
+			w, err := NewWorkload(ctx, name, a)
+			if err != nil {
+				return err
+			}
+			w.Hostname.ApplyT(func(h string) string {
+				mu.Lock()
+				defer mu.Unlock()
+				hostnames[name] = h
+				return h
+			})
+		}
+		return nil
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	want := map[string]string{"shared": "k8s-edge-edge-0123456789.elb.us-east-1.amazonaws.com", "by-hand": "", "own": ""}
+	if !reflect.DeepEqual(hostnames, want) {
+		t.Errorf("hostnames %v, want %v (the mocked cloud writes no Gateway status)", hostnames, want)
+	}
+	if got := c.One(t, tGateway, "own").String("metadata.annotations[" + gateway.WaitForAnnotation + "]"); got != gateway.WaitForProgrammed {
+		t.Errorf("the workload's own Gateway: waitFor %q, want %q", got, gateway.WaitForProgrammed)
+	}
 }

@@ -77,7 +77,9 @@ type Workload struct {
 	GatewayName pulumi.StringOutput      `pulumi:"gatewayName"`
 	RouteNames  pulumi.StringArrayOutput `pulumi:"routeNames"`
 	// Hostname is the load balancer's DNS name once the controller has
-	// created it (empty in a preview).
+	// created it (empty in a preview): from the Service's or the Ingress's
+	// status, or with a Gateway front from the Gateway's status.addresses
+	// (gateway.Gateway.Hostname).
 	Hostname pulumi.StringOutput `pulumi:"hostname"`
 	// PreStopSeconds and TerminationGracePeriodSeconds are the derived (or
 	// given) shutdown timing.
@@ -176,12 +178,14 @@ func (b builder) build(comp *Workload) error {
 		}
 		podDeps = append(podDeps, deps...)
 	}
-	comp.Hostname = svc.Status.ApplyT(func(st *corev1.ServiceStatus) string {
-		if st == nil || st.LoadBalancer == nil || len(st.LoadBalancer.Ingress) == 0 {
-			return "" // not provisioned yet, or a preview
-		}
-		return deref(st.LoadBalancer.Ingress[0].Hostname)
-	}).(pulumi.StringOutput)
+	if !a.isGatewayFront() { // a Gateway front's hostname is its Gateway's
+		comp.Hostname = svc.Status.ApplyT(func(st *corev1.ServiceStatus) string {
+			if st == nil || st.LoadBalancer == nil || len(st.LoadBalancer.Ingress) == 0 {
+				return "" // not provisioned yet, or a preview
+			}
+			return deref(st.LoadBalancer.Ingress[0].Hostname)
+		}).(pulumi.StringOutput)
+	}
 	if a.Front == FrontALB {
 		ingDeps := append(append([]pulumi.Resource{}, nsDeps...), svc)
 		if a.autoMode() {

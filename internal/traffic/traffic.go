@@ -69,6 +69,11 @@ type Options struct {
 	Population model.PopulationOptions
 	// SkipPopulation leaves Prediction.Population empty.
 	SkipPopulation bool
+	// DefaultTargetType is the controller's default target type ("ip" or
+	// "instance") for objects that set none, when the caller knows the cluster's
+	// controller (eksbalance plan --controller-default-target-type). Empty: the
+	// planned controller release's (ControllerDefault), else a stock one's.
+	DefaultTargetType string
 }
 
 // Predict derives a prediction for every load-balanced Deployment in p. Without
@@ -85,7 +90,14 @@ func Predict(p *plan.Plan) ([]Prediction, []string, error) {
 func PredictWith(p *plan.Plan, o Options) ([]Prediction, []string, error) {
 	planned := capacity(p)
 	var notes []string
-	fronts := frontsOf(p)
+	def := defaultTargetType(p)
+	switch o.DefaultTargetType {
+	case "ip":
+		def = model.TargetTypeIP
+	case "instance":
+		def = model.TargetTypeInstance
+	}
+	fronts := frontsOf(p, def)
 	var out []Prediction
 	cache := &model.PopulationCache{}
 	for _, d := range p.ByType("kubernetes:apps/v1:Deployment") {
@@ -300,9 +312,8 @@ func (fs frontSet) match(d plan.Resource) (front, bool) {
 // frontsOf finds the load-balanced Services: type LoadBalancer ones (an NLB when
 // the AWS Load Balancer Controller handles them), those an ALB Ingress routes
 // to, and those a route on a controller Gateway sends to (gateway.go). Objects
-// that set no target type get the planned controller's default.
-func frontsOf(p *plan.Plan) frontSet {
-	def := defaultTargetType(p)
+// that set no target type get def, the controller's default.
+func frontsOf(p *plan.Plan, def model.TargetType) frontSet {
 	services := map[string]plan.Resource{}
 	var out frontSet
 	for _, s := range p.ByType("kubernetes:core/v1:Service") {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"sort"
@@ -103,16 +104,75 @@ var ruleTag = regexp.MustCompile(`^\[([a-z-]+)\] `)
 // pipeline, not a reason to pass.
 func requireConftest(t *testing.T) string {
 	t.Helper()
-	bin, err := exec.LookPath("conftest")
-	if err == nil {
-		return bin
+	gopath, _ := exec.Command("go", "env", "GOPATH").Output()
+	bin, msg, fatal := findConftest(exec.LookPath, os.Getenv, strings.TrimSpace(string(gopath)))
+	switch {
+	case fatal:
+		t.Fatal(msg)
+	case bin == "":
+		t.Skip(msg)
 	}
-	msg := "conftest not on PATH (scripts/install-deps.sh runs go install github.com/open-policy-agent/conftest@v0.71.1)"
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg + "; CI is set, so this is a failure, not a skip")
+	return bin
+}
+
+// findConftest looks for conftest on PATH, then in GOPATH/bin, where
+// scripts/install-deps.sh's go install puts it (the Makefile adds that directory
+// to PATH; a bare go test does not). Without it, msg says how to install it, and
+// fatal is set when CI is: a skip there would let the policy tests pass without
+// running.
+func findConftest(lookPath func(string) (string, error), getenv func(string) string, gopath string) (bin, msg string, fatal bool) {
+	if p, err := lookPath("conftest"); err == nil {
+		return p, "", false
 	}
-	t.Skip(msg)
-	return ""
+	if gopath != "" {
+		if p, err := lookPath(filepath.Join(strings.Split(gopath, string(os.PathListSeparator))[0], "bin", "conftest")); err == nil {
+			return p, "", false
+		}
+	}
+	msg = "conftest not on PATH nor in GOPATH/bin (scripts/install-deps.sh runs go install github.com/open-policy-agent/conftest@v0.71.1)"
+	if getenv("CI") != "" {
+		return "", msg + "; CI is set, so this is a failure, not a skip", true
+	}
+	return "", msg, false
+}
+
+// Without conftest the policy tests skip on a laptop and fail under CI; with it,
+// or with it only in GOPATH/bin, they run.
+func TestFindConftest(t *testing.T) {
+	t.Parallel()
+	none := func(string) (string, error) { return "", exec.ErrNotFound }
+	env := func(ci string) func(string) string {
+		return func(k string) string {
+			if k == "CI" {
+				return ci
+			}
+			return ""
+		}
+	}
+	if bin, msg, fatal := findConftest(none, env(""), "/home/u/go"); bin != "" || fatal || !strings.Contains(msg, "install-deps.sh") {
+		t.Errorf("missing, not CI: %q %q %v, want a skip naming the install script", bin, msg, fatal)
+	}
+	if _, msg, fatal := findConftest(none, env("true"), "/home/u/go"); !fatal || !strings.Contains(msg, "CI is set") {
+		t.Errorf("missing under CI: %q %v, want a failure", msg, fatal)
+	}
+	inGopath := func(p string) (string, error) {
+		if p == filepath.Join("/home/u/go", "bin", "conftest") {
+			return p, nil
+		}
+		return "", exec.ErrNotFound
+	}
+	if bin, _, fatal := findConftest(inGopath, env("true"), "/home/u/go"); bin != "/home/u/go/bin/conftest" || fatal {
+		t.Errorf("in GOPATH/bin only: %q %v, want it found", bin, fatal)
+	}
+	onPath := func(p string) (string, error) {
+		if p == "conftest" {
+			return "/usr/local/bin/conftest", nil
+		}
+		return "", exec.ErrNotFound
+	}
+	if bin, _, _ := findConftest(onPath, env("true"), ""); bin != "/usr/local/bin/conftest" {
+		t.Errorf("on PATH: %q", bin)
+	}
 }
 
 // TestConftest runs the real conftest on every fixture with the rules directory

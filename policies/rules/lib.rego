@@ -665,6 +665,37 @@ deregistration_propagation(f) := n if {
 	n := to_number(alb_setting(resources[f.service], resources[f.ingress], _propagation_annotation))
 } else := deregistration_propagation_defaults[f.kind]
 
+# propagation_annotated(f) holds when the front's propagation comes from the
+# eksbalance.io/deregistration-propagation-seconds annotation (a stack's own
+# figure), not from deregistration_propagation_defaults.
+propagation_annotated(f) if {
+	f.kind == "nlb"
+	annotation_number(resources[f.service], _propagation_annotation)
+}
+
+propagation_annotated(f) if {
+	f.kind == "alb"
+	alb_setting(resources[f.service], resources[f.ingress], _propagation_annotation)
+}
+
+# load_balancer_kind is "nlb" or "alb" for a Service, Ingress or Gateway front.
+load_balancer_kind(f) := f.lb if {
+	f.kind in gateway_kinds
+} else := f.kind
+
+# deregistration_propagation_text is the propagation with what backs it, for
+# messages: a default is an assumption, and says so (the NLB's 120 s from public
+# measurements, LBC issues 2366 and 3270; the ALB's 15 s unmeasured).
+deregistration_propagation_text(f) := sprintf("%v s (%s)", [deregistration_propagation(f), _propagation_source(f)])
+
+_propagation_source(f) := sprintf("set by %s", [_propagation_annotation]) if {
+	propagation_annotated(f)
+} else := "the NLB default, assumed from public measurements: LBC issues 2366 and 3270" if {
+	load_balancer_kind(f) == "nlb"
+} else := "the ALB default, an unmeasured assumption: set eksbalance.io/deregistration-propagation-seconds once measured" if {
+	load_balancer_kind(f) == "alb"
+} else := "assumed"
+
 # Unhealthy lag: how long the load balancer keeps sending new work to a target
 # after its health check marked it unhealthy. Not an AWS setting either: an NLB
 # was measured to keep opening connections for 30-40 s (aws/containers-roadmap

@@ -296,6 +296,12 @@ _gw_propagation(f) := vals[0] if {
 	count(vals) > 0
 } else := deregistration_propagation_defaults[f.lb]
 
+propagation_annotated(f) if {
+	f.kind in gateway_kinds
+	some i in array.concat([i | i := _service_tgc(f)], lb_configurations(f.gateway))
+	annotation_number(resources[i], _propagation_annotation)
+}
+
 # Unhealthy lag: read as the propagation is, else the default of the load
 # balancer's kind.
 unhealthy_lag(f) := n if {

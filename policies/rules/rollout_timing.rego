@@ -45,7 +45,7 @@ _timed := [[b.deployment, b.front, c] |
 
 _hc_text(f) := sprintf("interval %v s x unhealthy threshold %v + timeout %v s", [hc.interval, hc.unhealthy, hc.timeout]) if hc := lib.health_check(f)
 
-_bound_text(f) := sprintf("the later of time to unhealthy %v s (%s) plus unhealthy lag %v s and deregistration propagation %v s", [lib.front_time_to_unhealthy(f), _hc_text(f), lib.unhealthy_lag(f), lib.deregistration_propagation(f)])
+_bound_text(f) := sprintf("the later of time to unhealthy %v s (%s) plus unhealthy lag %v s and deregistration propagation %s", [lib.front_time_to_unhealthy(f), _hc_text(f), lib.unhealthy_lag(f), lib.deregistration_propagation_text(f)])
 
 # _in_app_delay is a container's own post-SIGTERM serving time when it has no
 # preStop hook (the workload template's inApp mode).

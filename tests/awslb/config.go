@@ -91,6 +91,19 @@ func (c Config) StopSendingAfter() time.Duration {
 	return max(c.TimeToUnhealthy()+c.UnhealthyLag, c.Propagation)
 }
 
+// PropagationSource says what backs Propagation, for messages: a default is an
+// assumption (the NLB's 120 s from public measurements, LBC issues 2366 and 3270;
+// the ALB's 15 s unmeasured), anything else the settings' own figure.
+func (c Config) PropagationSource() string {
+	switch {
+	case c.Kind == NLB && c.Propagation == DefaultNLBPropagation:
+		return "the NLB default, assumed from public measurements: LBC issues 2366 and 3270"
+	case c.Kind == ALB && c.Propagation == DefaultALBPropagation:
+		return "the ALB default, an unmeasured assumption"
+	}
+	return "as configured"
+}
+
 // Validate reports the first setting the stand-in cannot play.
 func (c Config) Validate() error {
 	h := c.HealthCheck

@@ -41,6 +41,14 @@ func TestFromAnnotations(t *testing.T) {
 			}
 		}
 	}
+	for _, tc := range []struct {
+		c    Config
+		want string
+	}{{nlb, "LBC issues 2366 and 3270"}, {alb, "unmeasured assumption"}, {Config{Kind: ALB, Propagation: 20 * sec}, "as configured"}} {
+		if got := tc.c.PropagationSource(); !strings.Contains(got, tc.want) {
+			t.Errorf("%s propagation %v: source %q, want %q", tc.c.Kind, tc.c.Propagation, got, tc.want)
+		}
+	}
 	if c := (Config{TimeScale: 40 * time.Millisecond}); c.Scaled(125*sec) != 5*sec {
 		t.Errorf("125 s at 40 ms per second is %v", c.Scaled(125*sec))
 	}

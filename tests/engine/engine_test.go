@@ -22,6 +22,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/eksbalance/eksbalance/components/loadbalancer"
 	"github.com/eksbalance/eksbalance/components/workload"
 	"github.com/eksbalance/eksbalance/model"
 	"github.com/eksbalance/eksbalance/tests/controlplane"
@@ -33,6 +34,10 @@ import (
 type front struct {
 	name string
 	kind model.Kind
+	// gateway: the front is a Gateway (args.Front FrontGatewayNLB or FrontGatewayALB),
+	// whose settings travel in a TargetGroupConfiguration and a
+	// LoadBalancerConfiguration instead of annotations.
+	gateway bool
 	// args are the component's arguments as the program passes them (release 1).
 	args workload.Args
 	// defaulted is args after SetDefaults: the numbers every check compares with.
@@ -66,10 +71,17 @@ func container(release string) workload.Container {
 	}
 }
 
+// newFronts are the workloads deployed: an NLB Service, an ALB Ingress, and a Gateway
+// of the controller's NLB class with a TCPRoute. Of the two Gateway fronts the NLB one
+// is deployed: it is the one the live suite's Gateway checks run on AWS
+// (examples/gateway-nlb), so the same helpers run here, and the NLB's is the longer
+// shutdown chain (120 s deregistration propagation, the unhealthy lag) that a rollout
+// must outwait, now read from a TargetGroupConfiguration instead of annotations.
 func newFronts() []*front {
 	fs := []*front{
 		{name: "echo-nlb", kind: model.KindNLB, args: workload.Args{Front: workload.FrontNLB}},
 		{name: "echo-alb", kind: model.KindALB, args: workload.Args{Front: workload.FrontALB}},
+		{name: "echo-gateway-nlb", kind: model.KindNLB, gateway: true, args: workload.Args{Front: workload.FrontGatewayNLB}},
 	}
 	for _, f := range fs {
 		f.args.ZoneCount, f.args.Replicas, f.args.Container = zoneCount, replicas, container("1")
@@ -99,6 +111,8 @@ func program(kubeconfig string, fronts []*front, release *string) pulumi.RunFunc
 			ctx.Export(f.name+"-service", w.ServiceName)
 			ctx.Export(f.name+"-ingress", w.IngressName)
 			ctx.Export(f.name+"-hostname", w.Hostname)
+			ctx.Export(f.name+"-gateway", w.GatewayName)
+			ctx.Export(f.name+"-routes", w.RouteNames)
 		}
 		return nil
 	}
@@ -123,7 +137,8 @@ func changes(ops map[string]int) int {
 // TestPulumiEngineOnLocalControlPlane runs the real Pulumi engine (CLI and Kubernetes
 // provider built by tools/build.sh) on the local control plane, through the live
 // suite's own Automation API and Terratest functions with a local target: pulumi up of
-// the workload component with an NLB front and an ALB front, a second up that must
+// the workload component with an NLB front, an ALB front and a Gateway NLB front (on the
+// real Gateway API and gateway.k8s.aws CRDs), a second up that must
 // change nothing, an update that rolls every pod under load with no request lost, and
 // a destroy that must leave nothing behind. The live suite's AWS-only checks are
 // skipped by name.
@@ -151,12 +166,21 @@ func TestPulumiEngineOnLocalControlPlane(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 
+	// The Gateway front's objects are checked against the real CRDs: the Gateway API
+	// standard channel and the controller's gateway.k8s.aws ones, from the copies under
+	// testdata/upstream, as the control-plane tests install them; then the controller's
+	// GatewayClasses, which the lbcontroller component creates on EKS.
+	require.NoError(t, c.InstallCRDsE(t))
+	require.NoError(t, CreateGatewayClassesE(ctx, c.Dynamic))
+
 	// The parts of the AWS Load Balancer Controller the cluster lacks: the readiness-gate
-	// webhook, the load balancer's hostname in status, and (follow) target registration
-	// into a load balancer that is haproxy on loopback.
+	// webhook, the load balancer's hostname in status (a Service's, an Ingress's, a
+	// Gateway's with its Programmed condition), and (follow) target registration into a
+	// load balancer that is haproxy on loopback.
 	require.NoError(t, StartGateWebhookE(t, c))
 	statusErrs := make(chan error, 16)
 	go ReportLoadBalancers(ctx, c.Clientset, statusErrs)
+	go ReportGateways(ctx, c.Dynamic, statusErrs)
 
 	fronts := newFronts()
 	logs := t.TempDir()
@@ -175,7 +199,7 @@ func TestPulumiEngineOnLocalControlPlane(t *testing.T) {
 			Selector: workload.LabelName + "=" + f.name, Backend: backend, Dir: logs}
 		require.NoError(t, f.kubelet.Start(ctx))
 		t.Cleanup(f.kubelet.Stop)
-		f.ctrl = &follow.Controller{Client: c.Clientset, Namespace: f.defaulted.Namespace, Service: f.name, HAProxy: ha,
+		f.ctrl = &follow.Controller{Client: c.Clientset, Dynamic: c.Dynamic, Namespace: f.defaulted.Namespace, Service: f.name, HAProxy: ha,
 			GateType: GateType(f.name), DeregistrationDelay: scaled(tm.DeregistrationDelay)}
 		require.NoError(t, f.ctrl.Start(ctx))
 		t.Cleanup(func() { cancel(); f.ctrl.Wait() })
@@ -212,7 +236,14 @@ func TestPulumiEngineOnLocalControlPlane(t *testing.T) {
 	for _, f := range fronts {
 		ns := f.defaulted.Namespace
 		want := []string{"Namespace " + ns, "Service " + ns + "/" + f.name, "Deployment " + ns + "/" + f.name, "PodDisruptionBudget " + ns + "/" + f.name}
-		if f.kind == model.KindALB {
+		switch {
+		case f.gateway:
+			want = append(want, "Gateway "+ns+"/"+f.name, "TargetGroupConfiguration "+ns+"/"+f.name,
+				"LoadBalancerConfiguration "+ns+"/"+f.name)
+			for _, l := range f.defaulted.NLB.Listeners {
+				want = append(want, "TCPRoute "+ns+"/"+f.name+"-"+loadbalancer.ListenerName(l))
+			}
+		case f.kind == model.KindALB:
 			want = append(want, "Ingress "+ns+"/"+f.name)
 		}
 		for _, w := range want {
@@ -242,7 +273,7 @@ func TestPulumiEngineOnLocalControlPlane(t *testing.T) {
 	assert.Equal(t, len(fronts), preview["update"], "the env change must show as one update per Deployment: %v", preview)
 	assert.Equal(t, len(fronts), changes(preview), "and nothing else: %v", preview)
 
-	// 4. The update rolls every pod while load runs through both load balancers.
+	// 4. The update rolls every pod while load runs through every load balancer.
 	old := map[string]map[string]bool{}
 	for _, f := range fronts {
 		old[f.name] = podNames(t, c, f)
@@ -329,26 +360,56 @@ func liveChecks(t *testing.T, ctx context.Context, c *controlplane.Cluster, outp
 	require.NoError(t, err)
 	service, err := live.OutputStringE(outputs, f.name+"-service")
 	require.NoError(t, err)
-	frontObj, annotations := service, f.defaulted.NLB.ServiceAnnotations()
-	if f.kind == model.KindALB {
-		frontObj, err = live.OutputStringE(outputs, f.name+"-ingress")
-		require.NoError(t, err)
-		annotations = f.defaulted.ALB.IngressAnnotations()
-	}
 	opts := k8s.NewKubectlOptions("", c.KubeconfigPath, ns)
 	k8s.WaitUntilDeploymentAvailable(t, opts, f.name, 30, time.Second)
 
-	got, err := live.FrontAnnotationsE(t, opts, f.kind, frontObj)
-	require.NoError(t, err)
-	for _, m := range live.CheckAnnotations(annotations, got) {
-		t.Errorf("%s: %s", frontObj, m)
+	var hostname, frontObj, carried string
+	if f.gateway {
+		// The live suite's Gateway checks (examples/gateway-nlb on AWS): the settings are
+		// in the configurations, the hostname in the Gateway's status.addresses.
+		gw, err := live.OutputStringE(outputs, f.name+"-gateway")
+		require.NoError(t, err)
+		require.Equal(t, ns+"/"+f.name, gw, "the workload's own Gateway")
+		frontObj = "gateway/" + f.name
+		for kind, want := range map[string]map[string]any{
+			"targetgroupconfigurations.gateway.k8s.aws":  f.defaulted.NLB.TargetGroupConfigurationSpec(f.name),
+			"loadbalancerconfigurations.gateway.k8s.aws": f.defaulted.NLB.LoadBalancerConfigurationSpec(),
+		} {
+			got, err := live.GetObjectSpecE(t, opts, kind, f.name)
+			require.NoError(t, err)
+			for _, m := range live.CheckSpec(kind+" "+f.name, want, got) {
+				t.Errorf("%s", m)
+			}
+		}
+		carried = "TargetGroupConfiguration and LoadBalancerConfiguration specs as rendered"
+		hostname, err = live.WaitForGatewayHostnameE(t, opts, f.name, 30, time.Second)
+		require.NoError(t, err)
+	} else {
+		var annotations map[string]string
+		frontObj, annotations = service, f.defaulted.NLB.ServiceAnnotations()
+		if f.kind == model.KindALB {
+			frontObj, err = live.OutputStringE(outputs, f.name+"-ingress")
+			require.NoError(t, err)
+			annotations = f.defaulted.ALB.IngressAnnotations()
+		}
+		got, err := live.FrontAnnotationsE(t, opts, f.kind, frontObj)
+		require.NoError(t, err)
+		for _, m := range live.CheckAnnotations(annotations, got) {
+			t.Errorf("%s: %s", frontObj, m)
+		}
+		carried = "annotations as rendered"
+		hostname, err = live.WaitForHostnameE(t, opts, f.kind, frontObj, 30, time.Second)
+		require.NoError(t, err)
 	}
-	hostname, err := live.WaitForHostnameE(t, opts, f.kind, frontObj, 30, time.Second)
-	require.NoError(t, err)
+	// The exported hostname is read from the object the provider returned when it
+	// reported the front created: equal to the stand-in's address only if the provider
+	// waited for it (for a Gateway: for its Programmed condition; before that its
+	// status has no address).
 	exported, err := live.OutputStringE(outputs, f.name+"-hostname")
 	require.NoError(t, err)
+	assert.Equal(t, LocalHostname(ns, frontObjName(frontObj)), hostname, "the stand-in's address")
 	assert.Equal(t, hostname, exported, "the component's hostname output is the load balancer's")
-	t.Logf("%s: %s annotations as rendered, hostname %s", f.name, frontObj, hostname)
+	t.Logf("%s: %s %s, hostname %s", f.name, frontObj, carried, hostname)
 
 	t.Run("ELBv2 attributes (WaitForLoadBalancer, Describe, Check"+strings.ToUpper(string(f.kind))+")", func(t *testing.T) {
 		t.Skip("AWS-only: reads the load balancer through the ELBv2 API; TestELBAttributesOnMoto runs these helpers against moto_server")
@@ -392,6 +453,14 @@ func liveChecks(t *testing.T, ctx context.Context, c *controlplane.Cluster, outp
 	t.Run("rollout (RolloutRestart)", func(t *testing.T) {
 		t.Skip("replaced on the local target: the rollout under load is a pulumi up of a changed program (the update step of the parent test), not kubectl rollout restart")
 	})
+}
+
+// frontObjName is the object's name without a "kind/" prefix.
+func frontObjName(obj string) string {
+	if _, name, ok := strings.Cut(obj, "/"); ok {
+		return name
+	}
+	return obj
 }
 
 // gated reports whether the pod has the readiness gate and its condition is True.

@@ -153,9 +153,9 @@ type sweepRun struct {
 // the path a rolling update takes behind the controller: the pods are
 // deregistered as they start terminating, so the load balancer stops sending
 // after the deregistration propagation (the NLB's 120 s, which is also its
-// StopSendingAfter; the ALB's 15 s, while its StopSendingAfter of 35 s comes
-// from the health-check path, which a pod that keeps passing its checks
-// during preStop never takes). One more NLB run keeps the default preStop
+// StopSendingAfter; the ALB's 15 s, an unmeasured assumption, while its
+// StopSendingAfter of 35 s comes from the health-check path, which a pod that
+// keeps passing its checks during preStop never takes). One more NLB run keeps the default preStop
 // with the old 30 s deregistration delay: connection termination then cuts
 // the keepalive connections.
 //
@@ -172,10 +172,10 @@ func TestPreStopSweep(t *testing.T) {
 	for _, sf := range sweepFronts {
 		r := render(t, sf.front)
 		bound := r.lb.Propagation
-		t.Logf("%s as rendered: preStop hook %v + close window %v, drain %v, grace %v; health check %s every %v, timeout %v, %d/%d; deregistration delay %v, connection termination %v; bound %v (deregistration propagation), StopSendingAfter %v; 1 s lasts %v here",
+		t.Logf("%s as rendered: preStop hook %v + close window %v, drain %v, grace %v; health check %s every %v, timeout %v, %d/%d; deregistration delay %v, connection termination %v; bound %v (deregistration propagation: %s), StopSendingAfter %v; 1 s lasts %v here",
 			sf.kind, r.hook, r.shutdownDelay, r.drain, r.grace, r.lb.HealthCheck.Protocol, r.lb.HealthCheck.Interval,
 			r.lb.HealthCheck.Timeout, r.lb.HealthCheck.HealthyThreshold, r.lb.HealthCheck.UnhealthyThreshold,
-			r.lb.DeregistrationDelay, r.lb.ConnectionTermination, bound, r.lb.StopSendingAfter(), sf.scale)
+			r.lb.DeregistrationDelay, r.lb.ConnectionTermination, bound, r.lb.PropagationSource(), r.lb.StopSendingAfter(), sf.scale)
 		points := []struct {
 			label   string
 			preStop time.Duration

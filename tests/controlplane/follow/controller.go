@@ -18,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	listersv1 "k8s.io/client-go/listers/discovery/v1"
@@ -35,7 +36,8 @@ const GatePrefix = "target-health.elbv2.k8s.aws/"
 // Load Balancer Controller keeps an IP target group equal to them, and plays the target
 // group itself with the awslb stand-in: health checks, deregistration propagation and
 // delay, connection termination and the unhealthy lag, as the Service's (NLB) or the
-// Ingress's (ALB) annotations ask, scaled by TimeScale.
+// Ingress's (ALB) annotations ask, or, for a Gateway backend, the Service's
+// TargetGroupConfiguration (gateway_form.go), scaled by TimeScale.
 type Controller struct {
 	Client    kubernetes.Interface
 	Namespace string
@@ -46,6 +48,9 @@ type Controller struct {
 	// Service's own annotations (an NLB).
 	Ingress string
 	HAProxy *HAProxy
+	// Dynamic reads the Gateway API form (routes and TargetGroupConfigurations, which
+	// have no typed client). Nil: only Services and Ingresses are read.
+	Dynamic dynamic.Interface
 	// GateType is the readiness-gate condition the controller sets True once a pod's
 	// target takes traffic. Pods must carry it in spec.readinessGates.
 	GateType string
@@ -123,14 +128,17 @@ func (c *Controller) targetGroupConfig(ctx context.Context) (awslb.Config, error
 			return awslb.Config{}, err
 		}
 	}
-	if ingress == "" && svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
-		// Not an NLB's Service: its ALB Ingress is still to come.
-		return awslb.Config{}, errNoFrontYet
-	}
 	var cfg awslb.Config
-	if ingress == "" {
+	switch {
+	case ingress == "" && svc.Spec.Type != corev1.ServiceTypeLoadBalancer:
+		// Not an NLB's Service: a Gateway route's backend, or its ALB Ingress is still
+		// to come.
+		if cfg, err = c.gatewayConfig(ctx); err != nil {
+			return awslb.Config{}, err
+		}
+	case ingress == "":
 		cfg, err = awslb.FromServiceAnnotations(svc.Annotations)
-	} else {
+	default:
 		ing, gerr := c.Client.NetworkingV1().Ingresses(c.Namespace).Get(ctx, ingress, metav1.GetOptions{})
 		if gerr != nil {
 			return awslb.Config{}, gerr

@@ -10,7 +10,9 @@
 //   - Controller watches the Service's EndpointSlices and keeps the target group equal
 //     to the endpoints that are not terminating, as the AWS controller does; the target
 //     group is the awslb stand-in (tests/awslb, shared with the lab), configured from
-//     the rendered Service or Ingress annotations: a new target takes traffic once its
+//     the rendered Service or Ingress annotations, or, for the backend of a Gateway's
+//     TCPRoute or HTTPRoute, from its TargetGroupConfiguration (Controller.Dynamic
+//     reads those): a new target takes traffic once its
 //     health checks pass, which is when the controller sets the pod's readiness gate
 //     (what the AWS controller does with target-health.elbv2.k8s.aws conditions); a
 //     departing target keeps getting new connections for the deregistration

@@ -27,9 +27,9 @@ import (
 // 1.1x of the bound and at the toolkit's default, all else as rendered: below the bound
 // requests must be lost, at the default none. The bound is the path a rolling update
 // takes behind the controller: deregistration as the pod starts terminating, then the
-// load balancer's propagation (the NLB's 120 s, its StopSendingAfter; the ALB's 15 s,
-// while its StopSendingAfter of 35 s comes from the health-check path, which a pod that
-// passes its checks during preStop never takes).
+// load balancer's propagation (the NLB's 120 s, its StopSendingAfter; the ALB's 15 s, an
+// unmeasured assumption, while its StopSendingAfter of 35 s comes from the health-check
+// path, which a pod that passes its checks during preStop never takes).
 //
 // Each rollout measures the preStop the replaced pods carry, so the chain is: default
 // (as rendered) -> 0.5x -> 0.9x -> 1.1x -> default. Kubernetes takes whole seconds, so
@@ -71,8 +71,8 @@ func sweepFront(t *testing.T, f *front) []sweep.Row {
 	hook, window := renderedPreStop(t, c, f)
 	bound := cfg.Propagation
 	def := hook + window
-	t.Logf("%s as rendered: preStop hook %v + close window %v; bound %v (deregistration propagation), StopSendingAfter %v; deregistration delay %v, connection termination %v; 1 s lasts %v here",
-		f.name, hook, window, bound, cfg.StopSendingAfter(), cfg.DeregistrationDelay, cfg.ConnectionTermination, f.scale)
+	t.Logf("%s as rendered: preStop hook %v + close window %v; bound %v (deregistration propagation: %s), StopSendingAfter %v; deregistration delay %v, connection termination %v; 1 s lasts %v here",
+		f.name, hook, window, bound, cfg.PropagationSource(), cfg.StopSendingAfter(), cfg.DeregistrationDelay, cfg.ConnectionTermination, f.scale)
 	require.Greater(t, def, bound, "the rendered preStop must exceed the bound")
 	type point struct {
 		label   string

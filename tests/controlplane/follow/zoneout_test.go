@@ -42,9 +42,9 @@ func TestZoneOutUnderLoad(t *testing.T) {
 	f := &front{name: "NLB", example: "nlb-service", envVar: "EKSBALANCE_RENDERED_NLB", mode: "tcp", scale: 40 * time.Millisecond}
 	f.deploy(t, ctx, c, backend)
 	cfg := f.ctrl.TargetGroup().Config
-	t.Logf("target group as rendered: health check %s every %v, timeout %v, unhealthy after %d; unhealthy lag %v; propagation %v; 1 s lasts %v here",
+	t.Logf("target group as rendered: health check %s every %v, timeout %v, unhealthy after %d; unhealthy lag %v; propagation %v (%s); 1 s lasts %v here",
 		cfg.HealthCheck.Protocol, cfg.HealthCheck.Interval, cfg.HealthCheck.Timeout, cfg.HealthCheck.UnhealthyThreshold,
-		cfg.UnhealthyLag, cfg.Propagation, f.scale)
+		cfg.UnhealthyLag, cfg.Propagation, cfg.PropagationSource(), f.scale)
 
 	placement := placementOf(t, c, f)
 	svc, err := c.Clientset.CoreV1().Services(f.ns).Get(ctx, f.service, metav1.GetOptions{})
