@@ -53,53 +53,49 @@ func (a *Args) fillFromGateway() {
 	switch a.Front {
 	case FrontGatewayALB:
 		s, from := &a.ALB, g.ALB
-		if s.Scheme == "" {
-			s.Scheme = from.Scheme
-		}
-		if len(s.Listeners) == 0 {
-			s.Listeners = append([]loadbalancer.Listener(nil), from.Listeners...)
-		}
-		if s.TLS == (loadbalancer.TLS{}) {
-			s.TLS = from.TLS
-		}
-		if s.IdleTimeout == 0 {
-			s.IdleTimeout = from.IdleTimeout
-		}
-		if s.ClientKeepAlive == 0 {
-			s.ClientKeepAlive = from.ClientKeepAlive
-		}
-		if s.DeregistrationPropagation == 0 {
-			s.DeregistrationPropagation = from.DeregistrationPropagation
-		}
-		if s.ZonalShift == nil && from.ZonalShift != nil {
-			s.ZonalShift = ptr(*from.ZonalShift)
-		}
-		if s.UnhealthyLag == 0 {
-			s.UnhealthyLag = from.UnhealthyLag
-		}
+		orElse(&s.Scheme, from.Scheme)
+		s.Listeners = listenersOrElse(s.Listeners, from.Listeners)
+		orElse(&s.TLS, from.TLS)
+		orElse(&s.IdleTimeout, from.IdleTimeout)
+		orElse(&s.ClientKeepAlive, from.ClientKeepAlive)
+		orElse(&s.DeregistrationPropagation, from.DeregistrationPropagation)
+		orElse(&s.UnhealthyLag, from.UnhealthyLag)
+		s.ZonalShift = flagOrElse(s.ZonalShift, from.ZonalShift)
 	case FrontGatewayNLB:
 		s, from := &a.NLB, g.NLB
-		if s.Scheme == "" {
-			s.Scheme = from.Scheme
-		}
-		if len(s.Listeners) == 0 {
-			s.Listeners = append([]loadbalancer.Listener(nil), from.Listeners...)
-		}
-		if s.TLS == (loadbalancer.TLS{}) {
-			s.TLS = from.TLS
-		}
-		if s.DeregistrationPropagation == 0 {
-			s.DeregistrationPropagation = from.DeregistrationPropagation
-		}
+		orElse(&s.Scheme, from.Scheme)
+		s.Listeners = listenersOrElse(s.Listeners, from.Listeners)
+		orElse(&s.TLS, from.TLS)
+		orElse(&s.DeregistrationPropagation, from.DeregistrationPropagation)
+		orElse(&s.UnhealthyLag, from.UnhealthyLag)
 		// Zonal shift is the load balancer's; the workload's target group
 		// follows it (unhealthy connection termination, which AWS requires
 		// off on every target group of a zonal-shift, cross-zone NLB).
-		if s.ZonalShift == nil && from.ZonalShift != nil {
-			s.ZonalShift = ptr(*from.ZonalShift)
-		}
-		if s.UnhealthyLag == 0 {
-			s.UnhealthyLag = from.UnhealthyLag
-		}
+		s.ZonalShift = flagOrElse(s.ZonalShift, from.ZonalShift)
+	}
+}
+
+// listenersOrElse is ls, or a copy of the Gateway's when ls is empty.
+func listenersOrElse(ls, from []loadbalancer.Listener) []loadbalancer.Listener {
+	if len(ls) == 0 {
+		return append([]loadbalancer.Listener(nil), from...)
+	}
+	return ls
+}
+
+// flagOrElse is b, or a pointer of its own to the Gateway's value when b is unset.
+func flagOrElse(b, from *bool) *bool {
+	if b == nil && from != nil {
+		return ptr(*from)
+	}
+	return b
+}
+
+// orElse sets *dst to from when *dst is the zero value.
+func orElse[T comparable](dst *T, from T) {
+	var zero T
+	if *dst == zero {
+		*dst = from
 	}
 }
 

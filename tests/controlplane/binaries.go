@@ -60,18 +60,23 @@ func FindBinariesE() (string, error) {
 	if dir == "" {
 		dir = DefaultBinDir()
 	}
+	if missing := MissingExecutables(dir, Binaries); len(missing) > 0 {
+		return "", fmt.Errorf("control-plane binaries %s not built in %s (run `make -C tests/controlplane build`; the first build takes ~11 min on 2 cores, much longer on busy ones)",
+			strings.Join(missing, ", "), dir)
+	}
+	return dir, nil
+}
+
+// MissingExecutables returns the names in names that are not executable files in dir.
+func MissingExecutables(dir string, names []string) []string {
 	var missing []string
-	for _, name := range Binaries {
+	for _, name := range names {
 		info, err := os.Stat(filepath.Join(dir, name))
 		if err != nil || info.IsDir() || info.Mode()&0o111 == 0 {
 			missing = append(missing, name)
 		}
 	}
-	if len(missing) > 0 {
-		return "", fmt.Errorf("control-plane binaries %s not built in %s (run `make -C tests/controlplane build`; the first build takes ~11 min on 2 cores, much longer on busy ones)",
-			strings.Join(missing, ", "), dir)
-	}
-	return dir, nil
+	return missing
 }
 
 // RequireBinaries returns the binary directory, or skips the test with a one-line reason

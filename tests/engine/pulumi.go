@@ -50,14 +50,7 @@ func FindPulumiE() (string, error) {
 	if filepath.Base(dir) != "bin" {
 		return "", fmt.Errorf("%s=%s: the directory must be named bin (the Automation API runs <root>/bin/pulumi)", PulumiBinEnv, dir)
 	}
-	var missing []string
-	for _, name := range PulumiBinaries {
-		info, err := os.Stat(filepath.Join(dir, name))
-		if err != nil || info.IsDir() || info.Mode()&0o111 == 0 {
-			missing = append(missing, name)
-		}
-	}
-	if len(missing) > 0 {
+	if missing := controlplane.MissingExecutables(dir, PulumiBinaries); len(missing) > 0 {
 		return "", fmt.Errorf("%s not built in %s (run tools/build.sh; cold, the provider alone takes ~20 min and ~5 GB on 2 cores)",
 			strings.Join(missing, " and "), dir)
 	}
