@@ -40,7 +40,7 @@ test-unit: $(BIN) ## Go tests of the root module and serve: components under moc
 test-controlplane: $(BIN) ## tests against a local kube-apiserver, scheduler and kwok nodes (first build is slow)
 	$(MAKE) -C tests/controlplane test EKSBALANCE_BIN=$(CURDIR)/$(BIN)
 
-pulumi-tools: ## build (or reuse) the pulumi CLI and Kubernetes provider from the Go module proxy (first build: ~25 min on 2 idle cores)
+pulumi-tools: ## build (or reuse) the pulumi CLI and Kubernetes provider from the Go module proxy (first build: ~9 min on 2 idle cores with a warm Go cache, far longer on busy ones)
 	tools/build.sh
 
 test-engine: ## the real Pulumi engine (CLI + Kubernetes provider) on the local control plane, through the live suite's code

@@ -149,6 +149,16 @@ func (g *TargetGroup) Register(t Target) error {
 // with ConnectionTermination).
 func (g *TargetGroup) Deregister(name string) error {
 	g.init()
+	return g.DeregisterAt(name, g.Clock.Now())
+}
+
+// DeregisterAt deregisters a target as of at, on the group's clock (at most
+// now): Propagation and DeregistrationDelay count from at, not from the call.
+// A harness that learns of a deregistration late (its own watches and
+// controllers react in real milliseconds, which scaled time reads as seconds)
+// dates it to when AWS's controller would have made it.
+func (g *TargetGroup) DeregisterAt(name string, at time.Time) error {
+	g.init()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	t := g.targets[name]
@@ -158,15 +168,23 @@ func (g *TargetGroup) Deregister(name string) error {
 	if t.deregistered {
 		return nil
 	}
+	now := g.Clock.Now()
+	if at.After(now) {
+		at = now
+	}
+	late := now.Sub(at)
 	t.deregistered = true
+	if late > 0 {
+		g.logf("awslb: %s deregistered as of %v ago", t.Name, late.Round(time.Millisecond))
+	}
 	g.event(t, "deregistered")
 	c := g.Config
-	g.after(t, c.Scaled(c.Propagation), func() {
+	g.after(t, max(0, c.Scaled(c.Propagation)-late), func() {
 		t.propagated = true
 		g.update(t)
 		g.maybeRelease(t)
 	})
-	g.after(t, c.Scaled(c.DeregistrationDelay), func() {
+	g.after(t, max(0, c.Scaled(c.DeregistrationDelay)-late), func() {
 		t.delayOver = true
 		if c.ConnectionTermination {
 			g.dataplane(t, "reset", g.Dataplane.Reset(t.Target))

@@ -220,6 +220,33 @@ func TestDeregisteredTargetTimeline(t *testing.T) {
 	}
 }
 
+// A deregistration learnt late and dated back (DeregisterAt) keeps the
+// timeline of one made on time: learnt at 103 s, dated 100 s, a stops taking
+// new connections at 220 s and is reset at 235 s, not 3 s later. Dated after
+// now, it counts from now.
+func TestDeregisterAtDatesTheTimeline(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, nlbConfig())
+	r.at(103 * sec)
+	if err := r.g.DeregisterAt("a", r.clock.Now().Add(-3*sec)); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.g.DeregisterAt("b", r.clock.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	r.at(220*sec - time.Millisecond)
+	if !r.routing("a") {
+		t.Errorf("a stopped taking new connections before 100 s + 120 s")
+	}
+	r.at(220 * sec)
+	if r.routing("a") {
+		t.Errorf("a still takes new connections at 100 s + 120 s, as if deregistered when learnt")
+	}
+	r.at(400 * sec)
+	r.wantCalls("a", "20s route a", "3m40s stop a", "3m55s reset a", "3m55s release a")
+	r.wantCalls("b", "20s route b", "3m43s stop b", "3m58s reset b", "3m58s release b")
+}
+
 // Without connection termination nothing is reset: open connections end on
 // their own, and the deregistration completes when the later of the two
 // clocks runs out.

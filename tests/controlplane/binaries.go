@@ -61,7 +61,7 @@ func FindBinariesE() (string, error) {
 		dir = DefaultBinDir()
 	}
 	if missing := MissingExecutables(dir, Binaries); len(missing) > 0 {
-		return "", fmt.Errorf("control-plane binaries %s not built in %s (run `make -C tests/controlplane build`; the first build takes ~11 min on 2 cores, much longer on busy ones)",
+		return "", fmt.Errorf("control-plane binaries %s not built in %s (run `make -C tests/controlplane build`; the first build takes 6-11 min on 2 cores, much longer on busy ones)",
 			strings.Join(missing, ", "), dir)
 	}
 	return dir, nil

@@ -200,7 +200,7 @@ func TestPulumiEngineOnLocalControlPlane(t *testing.T) {
 		require.NoError(t, f.kubelet.Start(ctx))
 		t.Cleanup(f.kubelet.Stop)
 		f.ctrl = &follow.Controller{Client: c.Clientset, Dynamic: c.Dynamic, Namespace: f.defaulted.Namespace, Service: f.name, HAProxy: ha,
-			GateType: GateType(f.name), DeregistrationDelay: scaled(tm.DeregistrationDelay)}
+			GateType: GateType(f.name), DeregistrationDelay: scaled(tm.DeregistrationDelay), TerminatingSince: f.kubelet.TerminatingSince}
 		require.NoError(t, f.ctrl.Start(ctx))
 		t.Cleanup(func() { cancel(); f.ctrl.Wait() })
 	}

@@ -51,7 +51,7 @@ func FindPulumiE() (string, error) {
 		return "", fmt.Errorf("%s=%s: the directory must be named bin (the Automation API runs <root>/bin/pulumi)", PulumiBinEnv, dir)
 	}
 	if missing := controlplane.MissingExecutables(dir, PulumiBinaries); len(missing) > 0 {
-		return "", fmt.Errorf("%s not built in %s (run tools/build.sh; cold, the provider alone takes ~20 min and ~5 GB on 2 cores)",
+		return "", fmt.Errorf("%s not built in %s (run tools/build.sh; cold, the provider alone takes 7-90 min and ~5 GB on 2 cores)",
 			strings.Join(missing, " and "), dir)
 	}
 	return dir, nil

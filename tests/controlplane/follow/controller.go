@@ -60,6 +60,14 @@ type Controller struct {
 	// DeregistrationDelay, when set, replaces the delay the annotations ask for (wall
 	// time, already scaled).
 	DeregistrationDelay time.Duration
+	// TerminatingSince, when set, says when the kubelet began a pod's shutdown
+	// (Kubelet.TerminatingSince). A deregistration learnt later than one scaled second
+	// after that is then dated to that second, as AWS's controller makes it about a
+	// second after the pod starts terminating. Without it, the harness's own reaction
+	// (the EndpointSlice controller and two watches: real milliseconds, 100-500 when
+	// the Pulumi engine, three fronts and their load share two cores) would count in
+	// scaled time as seconds of extra propagation that no EKS cluster adds.
+	TerminatingSince func(pod string) (time.Time, bool)
 	// Logf reports registrations; nil is quiet.
 	Logf func(format string, args ...any)
 
@@ -343,7 +351,7 @@ func (c *Controller) reconcile(ctx context.Context) error {
 		}
 		if !t.deregistered {
 			// As the AWS controller does the moment the endpoint turns terminating.
-			if err := c.tg.Deregister(name); err != nil {
+			if err := c.tg.DeregisterAt(name, c.deregisteredAt(t.pod)); err != nil {
 				return err
 			}
 			t.deregistered = true
@@ -369,6 +377,22 @@ func (c *Controller) reconcile(ctx context.Context) error {
 		c.logf("controller: deregistered %s", t.pod)
 	}
 	return nil
+}
+
+// deregisteredAt is when the target group counts the pod's deregistration from:
+// now, or one scaled second after the kubelet began its shutdown when that is
+// earlier (see TerminatingSince).
+func (c *Controller) deregisteredAt(pod string) time.Time {
+	now := time.Now()
+	if c.TerminatingSince == nil {
+		return now
+	}
+	if since, ok := c.TerminatingSince(pod); ok {
+		if aws := since.Add(c.TimeScale); aws.Before(now) {
+			return aws
+		}
+	}
+	return now
 }
 
 // openGate sets the pod's readiness-gate condition, and Ready with it when the

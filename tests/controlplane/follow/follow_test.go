@@ -122,7 +122,7 @@ func (f *front) deploy(t *testing.T, ctx context.Context, c *controlplane.Cluste
 	t.Cleanup(f.kubelet.Stop)
 	c.Apply(t, objs)
 	f.ctrl = &follow.Controller{Client: c.Clientset, Namespace: f.ns, Service: f.service, Ingress: f.ingress,
-		HAProxy: f.ha, GateType: gate, TimeScale: f.scale, Logf: f.logf}
+		HAProxy: f.ha, GateType: gate, TimeScale: f.scale, TerminatingSince: f.kubelet.TerminatingSince, Logf: f.logf}
 	require.NoError(t, f.ctrl.Start(ctx))
 	t.Cleanup(func() { cancel(); f.ctrl.Wait() })
 	k8s.WaitUntilDeploymentAvailable(t, c.KubectlOptions(f.ns), f.deployment, 120, time.Second)

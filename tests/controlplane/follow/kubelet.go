@@ -70,10 +70,11 @@ type Kubelet struct {
 	// Logf reports what the kubelet does; nil is quiet.
 	Logf func(format string, args ...any)
 
-	mu      sync.Mutex
-	pods    map[types.UID]*podProcess
-	wg      sync.WaitGroup
-	stopped bool
+	mu          sync.Mutex
+	pods        map[types.UID]*podProcess
+	terminating map[string]time.Time // pod name: when its shutdown began
+	wg          sync.WaitGroup
+	stopped     bool
 }
 
 type podProcess struct {
@@ -89,6 +90,7 @@ type podProcess struct {
 // Start watches the workload's pods until ctx ends. Stop kills what is still running.
 func (k *Kubelet) Start(ctx context.Context) error {
 	k.pods = map[types.UID]*podProcess{}
+	k.terminating = map[string]time.Time{}
 	f := informers.NewSharedInformerFactoryWithOptions(k.Client, 0, informers.WithNamespace(k.Namespace),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = k.Selector }))
 	inf := f.Core().V1().Pods().Informer()
@@ -163,9 +165,19 @@ func (k *Kubelet) sync(pod *corev1.Pod, deleted bool) {
 	}
 	if (deleted || pod.DeletionTimestamp != nil) && !pp.terminating {
 		pp.terminating = true
+		k.terminating[pod.Name] = time.Now()
 		k.wg.Add(1)
 		go k.terminate(pod, pp)
 	}
+}
+
+// TerminatingSince returns when the kubelet began the pod's shutdown (its preStop
+// hook), if it has.
+func (k *Kubelet) TerminatingSince(pod string) (time.Time, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	at, ok := k.terminating[pod]
+	return at, ok
 }
 
 // start runs the backend for a pod: address from the pod IP, port from the container,
