@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/eksbalance/eksbalance/internal/stackconfig"
 )
 
 // ProgramError is a planned program's own failure, in its own words: what it
@@ -41,7 +43,15 @@ var wrappers = []string{
 	"rpc error: code = Unknown desc =",
 }
 
-func programError(project, stack string, runErr error, logged []string, output string) *ProgramError {
+// missingConfig is the Go SDK's panic from config.Require (and RequireInt,
+// RequireSecret, ...) when the stack has no value for the key.
+var missingConfig = regexp.MustCompile(`Missing required configuration variable '([^']+)'`)
+
+// programError is the program's failure: what it logged as errors, else a key
+// it required that the stack file lacks (named with the file's closest key,
+// usually a typo, instead of the SDK's panic and stack trace), else its exit
+// status and output. keys are the stack's config keys, namespaced.
+func programError(project, stack string, runErr error, logged []string, output string, keys []string) *ProgramError {
 	e := &ProgramError{Project: project, Stack: stack, Output: output}
 	if runErr != nil {
 		e.Exit = runErr.Error()
@@ -56,7 +66,23 @@ func programError(project, stack string, runErr error, logged []string, output s
 			e.Messages = append(e.Messages, m)
 		}
 	}
+	if len(e.Messages) == 0 {
+		for _, m := range missingConfig.FindAllStringSubmatch(output, -1) {
+			if key := m[1]; !seen[key] {
+				seen[key] = true
+				e.Messages = append(e.Messages, missingConfigMessage(stack, key, keys))
+			}
+		}
+	}
 	return e
+}
+
+func missingConfigMessage(stack, key string, keys []string) string {
+	msg := fmt.Sprintf("stack config (Pulumi.%s.yaml): %s: not set, and the program requires it", stack, key)
+	if near := stackconfig.Closest(key, keys); near != "" && near != key {
+		return msg + fmt.Sprintf("; the file sets %s: did you mean %s?", near, key)
+	}
+	return msg + fmt.Sprintf("; set it with `pulumi config set %s VALUE -s %s`", key, stack)
 }
 
 // multiHeader is go-multierror's header, which the SDK's error list prints:

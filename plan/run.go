@@ -273,7 +273,12 @@ func Run(ctx context.Context, opts Options) (*Plan, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if runErr != nil || len(m.errors) > 0 {
-		return nil, programError(proj.Name, opts.Stack, runErr, m.errors, out.String())
+		keys := make([]string, 0, len(cfg))
+		for k := range cfg {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		return nil, programError(proj.Name, opts.Stack, runErr, m.errors, out.String(), keys)
 	}
 	p := &Plan{Project: proj.Name, Stack: opts.Stack, Resources: append([]Resource(nil), m.resources...)}
 	p.sort()

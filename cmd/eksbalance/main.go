@@ -11,6 +11,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/eksbalance/eksbalance/internal/stackconfig"
 )
 
 // command is one subcommand: it parses its own flags from args and returns the
@@ -86,40 +88,14 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "Run 'eksbalance help COMMAND' for a command's arguments and flags.")
 }
 
-// suggest returns `; did you mean "x"?` when one name is within two edits of
-// got, else "".
+// suggest returns ` (did you mean "x"?)` when one name is close to got (a
+// swap, a letter missing or extra, a different case), else "".
 func suggest(got string, names []string) string {
-	best, bestD := "", 3
-	for _, n := range names {
-		if d := editDistance(got, n); d < bestD {
-			best, bestD = n, d
-		}
-	}
+	best := stackconfig.Closest(got, names)
 	if best == "" {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // usageError says in one line why cmd rejected its arguments and where its

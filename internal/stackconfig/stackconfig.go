@@ -132,7 +132,7 @@ func (r *Reader) Enum(key, def string, allowed ...string) string {
 		}
 	}
 	rule := "must be one of " + strings.Join(allowed, ", ")
-	if m := closest(s, allowed); m != "" {
+	if m := Closest(s, allowed); m != "" {
 		rule += "; did you mean " + m + "?"
 	}
 	r.errs.Add(r.Name(key), s, rule)
@@ -210,7 +210,7 @@ func (r *Reader) Done() {
 			continue
 		}
 		rule := "is not a setting of this stack"
-		if m := closest(key, r.declared); m != "" {
+		if m := Closest(key, r.declared); m != "" {
 			rule += "; did you mean " + r.Name(m) + "?"
 		} else {
 			rule += " (known: " + strings.Join(unique(r.declared), ", ") + ")"
@@ -294,7 +294,7 @@ func decode(r *Reader, path string, v any, dst reflect.Value) {
 			i, ok := fields[k]
 			if !ok {
 				rule := "is not a field here"
-				if c := closest(k, names); c != "" {
+				if c := Closest(k, names); c != "" {
 					rule += "; did you mean " + c + "?"
 				}
 				rule += " (fields: " + strings.Join(names, ", ") + ")"
@@ -406,10 +406,10 @@ func unique(list []string) []string {
 	return out
 }
 
-// closest is the candidate a typo most likely meant: the same word in another
+// Closest is the candidate a typo most likely meant: the same word in another
 // case, or within an edit distance of about a third of its length; "" if none
 // is close.
-func closest(s string, candidates []string) string {
+func Closest(s string, candidates []string) string {
 	best, bestD := "", 1<<30
 	for _, c := range candidates {
 		if strings.EqualFold(c, s) {

@@ -133,10 +133,10 @@ func TestDistance(t *testing.T) {
 			t.Errorf("distance(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.d)
 		}
 	}
-	if got := closest("zoneCnt", []string{"zones", "zoneCount", "nat"}); got != "zoneCount" {
+	if got := Closest("zoneCnt", []string{"zones", "zoneCount", "nat"}); got != "zoneCount" {
 		t.Errorf("closest = %q", got)
 	}
-	if got := closest("colour", []string{"zones", "nat"}); got != "" {
+	if got := Closest("colour", []string{"zones", "nat"}); got != "" {
 		t.Errorf("closest of an unrelated word = %q, want none", got)
 	}
 }
