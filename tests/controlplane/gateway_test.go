@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -35,13 +34,7 @@ func TestGatewayExamplesStrictApply(t *testing.T) {
 		t.Skip("-short: this test starts a control plane")
 	}
 	bin := controlplane.RequireBinaries(t)
-	eks, err := controlplane.FindEksbalanceE()
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set: %v", err)
-		}
-		t.Skipf("the Gateway examples are rendered with the eksbalance CLI: %v", err)
-	}
+	eks := controlplane.RequireEksbalance(t) // renders the Gateway examples
 	c := controlplane.Start(t, controlplane.Options{BinDir: bin, NodeGroups: controlplane.EvenNodeGroups("dev", "m6i.large", 2, stackZones...)})
 
 	for _, name := range []string{"gateway-alb", "gateway-nlb"} {

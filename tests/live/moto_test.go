@@ -21,6 +21,7 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
+	"github.com/eksbalance/eksbalance/internal/ci"
 	"github.com/eksbalance/eksbalance/model"
 )
 
@@ -442,10 +443,7 @@ func startMoto(t *testing.T) string {
 	t.Helper()
 	bin, err := exec.LookPath("moto_server")
 	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set, so not skipping: moto_server is not on PATH (moto 5.x, pip package moto[server])")
-		}
-		t.Skip("moto_server is not on PATH (moto 5.x, pip package moto[server])")
+		ci.SkipOrFail(t, "moto_server is not on PATH (moto 5.x, pip package moto[server])")
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
