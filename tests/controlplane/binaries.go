@@ -39,17 +39,23 @@ const EksbalanceBinEnv = "EKSBALANCE_BIN"
 // Binaries lists the programs a cluster runs, in start order.
 var Binaries = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"}
 
-// DefaultBinDir is where build.sh puts the binaries when EKSBALANCE_CACHE is unset.
-func DefaultBinDir() string {
-	root := os.Getenv("EKSBALANCE_CACHE")
-	if root == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			home = os.TempDir()
-		}
-		root = filepath.Join(home, ".cache", "eksbalance")
+// CacheDir is where the project's build scripts cache heavy builds:
+// EKSBALANCE_CACHE, else ~/.cache/eksbalance.
+func CacheDir() string {
+	if root := os.Getenv("EKSBALANCE_CACHE"); root != "" {
+		return root
 	}
-	return filepath.Join(root, "controlplane", KubernetesVersion, "bin")
+	home, err := os.UserHomeDir()
+	if err != nil {
+		home = os.TempDir()
+	}
+	return filepath.Join(home, ".cache", "eksbalance")
+}
+
+// DefaultBinDir is where build.sh puts the binaries when EKSBALANCE_CONTROLPLANE_BIN
+// is unset.
+func DefaultBinDir() string {
+	return filepath.Join(CacheDir(), "controlplane", KubernetesVersion, "bin")
 }
 
 // FindBinariesE returns the directory holding every program in Binaries: the one named

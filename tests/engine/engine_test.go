@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -151,7 +150,7 @@ func TestPulumiEngineOnLocalControlPlane(t *testing.T) {
 	if _, err := exec.LookPath("haproxy"); err != nil {
 		controlplane.SkipOrFail(t, "haproxy is not installed (Debian package haproxy; scripts/install-deps.sh)")
 	}
-	backend := labBackend(t)
+	backend := follow.LabBackend(t)
 
 	c := controlplane.Start(t, controlplane.Options{
 		BinDir: cpBin,
@@ -579,21 +578,6 @@ func stateResources(t *testing.T, ctx context.Context, st *auto.Stack) []string 
 			}
 			out = append(out, typ+" "+parts[len(parts)-1])
 		}
-	}
-	return out
-}
-
-// labBackend builds the lab backend (tests/lab/backend, the serve package) from the
-// root module into the test's temporary directory: the process each pod runs.
-func labBackend(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	require.NoError(t, err)
-	out := filepath.Join(t.TempDir(), "backend")
-	cmd := exec.Command("go", "build", "-o", out, "./tests/lab/backend")
-	cmd.Dir = root
-	if b, err := cmd.CombinedOutput(); err != nil {
-		controlplane.SkipOrFail(t, "cannot build the lab backend from %s: %v: %s", root, err, strings.TrimSpace(string(b)))
 	}
 	return out
 }

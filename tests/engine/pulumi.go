@@ -28,15 +28,7 @@ var PulumiBinaries = []string{"pulumi", "pulumi-resource-kubernetes"}
 // DefaultPulumiBinDir is where tools/build.sh puts the binaries when EKSBALANCE_CACHE
 // is unset.
 func DefaultPulumiBinDir() string {
-	root := os.Getenv("EKSBALANCE_CACHE")
-	if root == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			home = os.TempDir()
-		}
-		root = filepath.Join(home, ".cache", "eksbalance")
-	}
-	return filepath.Join(root, "pulumi", "bin")
+	return filepath.Join(controlplane.CacheDir(), "pulumi", "bin")
 }
 
 // FindPulumiE returns the directory holding every program in PulumiBinaries:

@@ -3,9 +3,7 @@ package follow_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -294,23 +292,4 @@ func rollout(t *testing.T, c *controlplane.Cluster, ns, name string, change func
 		t.Fatal(err)
 	}
 	t.Logf("rollout of %s/%s done in %v", ns, name, time.Since(start).Round(time.Millisecond))
-}
-
-// labBackend returns the lab backend binary: EKSBALANCE_LAB_BACKEND, or one built from
-// the root module's tests/lab/backend into the test's temporary directory.
-func labBackend(t *testing.T) string {
-	if p := os.Getenv("EKSBALANCE_LAB_BACKEND"); p != "" {
-		if _, err := exec.LookPath(p); err != nil {
-			controlplane.SkipOrFail(t, "EKSBALANCE_LAB_BACKEND=%s: %v", p, err)
-		}
-		return p
-	}
-	root := filepath.Join(controlplane.ModuleDir(), "..", "..")
-	out := filepath.Join(t.TempDir(), "backend")
-	cmd := exec.Command("go", "build", "-o", out, "./tests/lab/backend")
-	cmd.Dir = root
-	if b, err := cmd.CombinedOutput(); err != nil {
-		controlplane.SkipOrFail(t, "cannot build the lab backend from %s: %v: %s", root, err, strings.TrimSpace(string(b)))
-	}
-	return out
 }

@@ -63,7 +63,7 @@ func TestPreStopSweepOnControlPlane(t *testing.T) {
 // sweepFront runs one front's four rollouts on a control plane of its own.
 func sweepFront(t *testing.T, f *front) []sweep.Row {
 	c := startControlPlane(t)
-	backend := labBackend(t)
+	backend := follow.LabBackend(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	f.deploy(t, ctx, c, backend)

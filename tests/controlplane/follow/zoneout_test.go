@@ -34,7 +34,7 @@ const zoneShareMargin = 0.02
 // that zone: with cross-zone on each survivor takes 1.5x its normal share.
 func TestZoneOutUnderLoad(t *testing.T) {
 	c := startControlPlane(t)
-	backend := labBackend(t)
+	backend := follow.LabBackend(t)
 	eks := controlplane.RequireEksbalance(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
